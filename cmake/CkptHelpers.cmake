@@ -1,0 +1,37 @@
+# Shared build helpers: warnings, and the one way tests are declared.
+
+function(ckpt_warnings target)
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)
+endfunction()
+
+# ckpt_add_test(NAME name SOURCES ... LIBS ... [GUI] [FIXTURES] [LABELS ...] [TIMEOUT s])
+# Declares a test executable and registers it with ctest. FIXTURES makes the test depend on the
+# generated PyTorch fixtures; GUI runs it on the offscreen platform.
+function(ckpt_add_test)
+    cmake_parse_arguments(T "GUI;FIXTURES" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+    add_executable(${T_NAME} ${T_SOURCES})
+    target_link_libraries(${T_NAME} PRIVATE ${T_LIBS})
+    target_compile_definitions(${T_NAME} PRIVATE
+        CKPT_FIXTURE_DIR="${CKPT_FIXTURE_DIR}"
+        CKPT_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+        CKPT_BINARY_DIR="${CMAKE_BINARY_DIR}"
+        CKPT_PYTHON="${CKPT_PYTHON}")
+    ckpt_warnings(${T_NAME})
+    add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+    set(env "")
+    if(T_GUI)
+        list(APPEND env "QT_QPA_PLATFORM=offscreen")
+    endif()
+    if(env)
+        set_tests_properties(${T_NAME} PROPERTIES ENVIRONMENT "${env}")
+    endif()
+    if(T_FIXTURES)
+        set_tests_properties(${T_NAME} PROPERTIES FIXTURES_REQUIRED torch_fixtures)
+    endif()
+    if(T_LABELS)
+        set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}")
+    endif()
+    if(T_TIMEOUT)
+        set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT})
+    endif()
+endfunction()

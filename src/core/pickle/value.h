@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ckpt {
+
+// The value graph a pickle describes, recorded instead of executed. A GLOBAL becomes a Global node
+// (module + name), REDUCE/NEWOBJ/INST/OBJ become Object nodes holding the callable, its arguments and
+// any BUILD state, SETITEM(S)/APPEND(S) applied to an Object land in its entries/items. Nothing is
+// imported or called, so the graph can hold anything a hostile file asks for and stay inert.
+enum class ValueKind : uint8_t {
+    None,
+    Bool,
+    Int,    // fits in int64
+    BigInt, // LONG payload that does not fit: text holds the little-endian two's complement bytes
+    Float,
+    String, // text: UTF-8
+    Bytes,  // text: raw bytes (BINBYTES, BYTEARRAY8, or SHORT_BINSTRING/BINSTRING kept raw)
+    List,
+    Tuple,
+    Dict,
+    Set,
+    FrozenSet,
+    Global,       // text: module, text2: name (Python-2 names already mapped)
+    Object,       // callable(args) [+ BUILD state] [+ items/entries appended]
+    PersistentId, // BINPERSID/PERSID: items[0] is the id (a Tuple for torch, a String for PERSID)
+};
+
+enum class ObjectHow : uint8_t { Reduce, NewObj, NewObjEx, Inst, Obj };
+
+struct Value {
+    ValueKind kind = ValueKind::None;
+    ObjectHow how = ObjectHow::Reduce; // Object only
+    bool hasState = false;             // Object: BUILD was applied (state may itself be None)
+    bool boolean = false;
+    int64_t integer = 0;
+    double real = 0.0;
+    std::string text;
+    std::string text2;
+    const Value* callable = nullptr; // Object: the Global (or other value) that was called
+    const Value* args = nullptr;     // Object: the argument tuple
+    const Value* kwargs = nullptr;   // Object (NEWOBJ_EX): keyword arguments
+    const Value* state = nullptr;    // Object: BUILD state; also for BUILD on non-objects
+    std::vector<const Value*> items; // List, Tuple, Set, FrozenSet, PersistentId; Object: APPENDed items
+    std::vector<std::pair<const Value*, const Value*>> entries; // Dict; Object: SETITEMed pairs
+    uint64_t offset = 0;             // byte offset of the opcode that created it
+
+    bool isString() const { return kind == ValueKind::String; }
+    bool isGlobal(const char* module, const char* name) const
+    {
+        return kind == ValueKind::Global && text == module && text2 == name;
+    }
+    // For Objects: the Global that was called, or nullptr.
+    const Value* callableGlobal() const
+    {
+        return callable && callable->kind == ValueKind::Global ? callable : nullptr;
+    }
+    // Dict/Object entry lookup by string key; nullptr if absent.
+    const Value* find(const std::string& key) const;
+};
+
+// Owns every Value of one document. Stable addresses (deque), freed together; cycles are harmless.
+class ValueArena {
+public:
+    Value* make(ValueKind kind, uint64_t offset = 0)
+    {
+        m_values.emplace_back();
+        Value* v = &m_values.back();
+        v->kind = kind;
+        v->offset = offset;
+        return v;
+    }
+    size_t size() const { return m_values.size(); }
+
+private:
+    std::deque<Value> m_values;
+};
+
+// Python-like one-line rendering for display ("{'lr': 0.1, ...}"), bounded in length and depth.
+std::string renderValue(const Value* value, size_t maxChars = 200);
+
+} // namespace ckpt
