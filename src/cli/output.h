@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+
+namespace ckpt::cli {
+
+// Prints "ckpt: <file>: <cause>" on stderr and returns ExitFailure. Never a stack trace.
+int reportError(const std::string& file, const Error& error);
+// Prints a usage problem on stderr and returns ExitUsage.
+int reportUsage(const std::string& message);
+// Pretty JSON on stdout (2-space indent, UTF-8 kept).
+void printJson(const nlohmann::json& json);
+// "1.2 MB", "47.0 MB", "1.07 GB" (decimal units, as file managers show).
+std::string humanBytes(uint64_t bytes);
+
+} // namespace ckpt::cli
