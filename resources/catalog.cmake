@@ -1,0 +1,13 @@
+# The built-in architecture catalog: the committed zlib-compressed JSON (made by catalog/generate_catalog.py)
+# becomes a C array in a generated .cpp, so the binaries carry it without Qt resources or files beside them.
+set(CKPT_CATALOG_BLOB ${CMAKE_CURRENT_LIST_DIR}/catalog/torchvision-catalog.json.zz)
+set(CKPT_CATALOG_CPP ${CMAKE_CURRENT_BINARY_DIR}/catalog/catalogblob.cpp)
+add_custom_command(
+    OUTPUT ${CKPT_CATALOG_CPP}
+    COMMAND ${CMAKE_COMMAND} -DINPUT=${CKPT_CATALOG_BLOB} -DOUTPUT=${CKPT_CATALOG_CPP}
+            -P ${CMAKE_CURRENT_LIST_DIR}/catalog/embed.cmake
+    DEPENDS ${CKPT_CATALOG_BLOB} ${CMAKE_CURRENT_LIST_DIR}/catalog/embed.cmake
+    COMMENT "Embedding the architecture catalog"
+    VERBATIM)
+add_library(ckpt_catalog_data STATIC ${CKPT_CATALOG_CPP} ${CMAKE_CURRENT_LIST_DIR}/catalog/catalogblob.h)
+target_include_directories(ckpt_catalog_data PUBLIC ${CMAKE_CURRENT_LIST_DIR}/catalog)

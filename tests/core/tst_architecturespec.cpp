@@ -1,0 +1,125 @@
+#include <QtTest>
+
+#include <string>
+#include <vector>
+
+#include "core/analysis/architecturespec.h"
+
+using namespace ckpt;
+
+// architectureFromJson: the user's "dump any model with one line of Python" format.
+class TestArchitectureSpec : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void keepsTheTextsKeyOrder();
+    void acceptsBothValueForms();
+    void acceptsPythonDtypeSpelling();
+    void scalarAndEmpty();
+    void rejects_data();
+    void rejects();
+};
+
+void TestArchitectureSpec::keepsTheTextsKeyOrder()
+{
+    // Deliberately not alphabetical: a sorted map would reorder these.
+    const std::string text = R"({"keys": {"z.weight": [3], "fc.bias": [10], "a.weight": [10, 3], "m.1.x": [1]}})";
+    Result<ArchitectureSpec> spec = architectureFromJson(text, "mine.json");
+    QVERIFY2(spec.ok(), spec.ok() ? "" : spec.error().detail.c_str());
+    QCOMPARE(spec.value().name, std::string("mine.json"));
+    QCOMPARE(spec.value().source, std::string("json"));
+    std::vector<std::string> keys;
+    for (const ArchEntry& e : spec.value().entries)
+        keys.push_back(e.key);
+    QCOMPARE(keys, (std::vector<std::string>{"z.weight", "fc.bias", "a.weight", "m.1.x"}));
+    QCOMPARE(spec.value().entries[2].shape, (std::vector<int64_t>{10, 3}));
+}
+
+void TestArchitectureSpec::acceptsBothValueForms()
+{
+    const std::string text = R"({"keys": {
+        "conv1.weight": [64, 3, 7, 7],
+        "bn1.num_batches_tracked": {"shape": [], "dtype": "int64"},
+        "fc.weight": {"shape": [1000, 512]},
+        "half.weight": {"dtype": "float16", "shape": [4]}
+    }})";
+    Result<ArchitectureSpec> spec = architectureFromJson(text, "x");
+    QVERIFY2(spec.ok(), spec.ok() ? "" : spec.error().detail.c_str());
+    const std::vector<ArchEntry>& e = spec.value().entries;
+    QCOMPARE(e.size(), size_t(4));
+    QCOMPARE(e[0].key, std::string("conv1.weight"));
+    QCOMPARE(e[0].shape, (std::vector<int64_t>{64, 3, 7, 7}));
+    QVERIFY(e[0].dtype == DType::Float32);
+    QCOMPARE(e[1].key, std::string("bn1.num_batches_tracked"));
+    QVERIFY(e[1].shape.empty());
+    QVERIFY(e[1].dtype == DType::Int64);
+    QCOMPARE(e[2].shape, (std::vector<int64_t>{1000, 512}));
+    QVERIFY(e[2].dtype == DType::Float32); // a missing dtype means float32, as for the plain array form
+    QVERIFY(e[3].dtype == DType::Float16);
+    QCOMPARE(e[3].shape, (std::vector<int64_t>{4}));
+}
+
+void TestArchitectureSpec::acceptsPythonDtypeSpelling()
+{
+    // str(tensor.dtype) in Python gives "torch.int64": the documented one-liner uses it unchanged.
+    Result<ArchitectureSpec> spec =
+        architectureFromJson(R"({"keys": {"a": {"shape": [2], "dtype": "torch.bfloat16"}}})", "x");
+    QVERIFY2(spec.ok(), spec.ok() ? "" : spec.error().detail.c_str());
+    QVERIFY(spec.value().entries[0].dtype == DType::BFloat16);
+}
+
+void TestArchitectureSpec::scalarAndEmpty()
+{
+    Result<ArchitectureSpec> empty = architectureFromJson(R"({"keys": {}, "note": "other members are ignored"})", "e");
+    QVERIFY(empty.ok());
+    QVERIFY(empty.value().entries.empty());
+    Result<ArchitectureSpec> zero = architectureFromJson(R"({"keys": {"k": [0, 5]}})", "z");
+    QVERIFY(zero.ok());
+    QCOMPARE(zero.value().entries[0].shape, (std::vector<int64_t>{0, 5}));
+}
+
+void TestArchitectureSpec::rejects_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("mentions");
+    const int corrupt = int(Status::Corrupt);
+    QTest::newRow("not json") << R"({"keys": {"a": [1,]})" << corrupt << "not valid JSON";
+    QTest::newRow("empty text") << "" << corrupt << "not valid JSON";
+    QTest::newRow("top-level array") << R"([["a", [1]]])" << corrupt << "not an object";
+    QTest::newRow("no keys") << R"({"tensors": {"a": [1]}})" << corrupt << "no \"keys\"";
+    QTest::newRow("keys is a list") << R"({"keys": ["a", "b"]})" << corrupt << "\"keys\" is not an object";
+    QTest::newRow("shape is a number") << R"({"keys": {"fc.w": 7}})" << corrupt << "'fc.w'";
+    QTest::newRow("shape is a string") << R"({"keys": {"fc.w": "[1, 2]"}})" << corrupt << "not an array";
+    QTest::newRow("negative size") << R"({"keys": {"fc.w": [3, -1]}})" << corrupt << "-1";
+    QTest::newRow("fractional size") << R"({"keys": {"fc.w": [3, 2.5]}})" << corrupt << "2.5";
+    QTest::newRow("string size") << R"({"keys": {"fc.w": ["3"]}})" << corrupt << "not a non-negative integer";
+    QTest::newRow("null size") << R"({"keys": {"fc.w": [null]}})" << corrupt << "'fc.w'";
+    QTest::newRow("huge size") << R"({"keys": {"fc.w": [18446744073709551615]}})" << corrupt << "'fc.w'";
+    QTest::newRow("object without shape") << R"({"keys": {"fc.w": {"dtype": "float32"}}})" << corrupt << "no \"shape\"";
+    QTest::newRow("unknown dtype") << R"({"keys": {"fc.w": {"shape": [1], "dtype": "float33"}}})" << corrupt
+                                   << "float33";
+    QTest::newRow("dtype not a string") << R"({"keys": {"fc.w": {"shape": [1], "dtype": 32}}})" << corrupt
+                                        << "not a string";
+    QString deep = R"({"keys": {"deep": [)";
+    for (int i = 0; i < 65; ++i)
+        deep += i ? ",1" : "1";
+    deep += "]}}";
+    QTest::newRow("rank over the limit") << deep << int(Status::LimitExceeded) << "kMaxTensorRank";
+}
+
+void TestArchitectureSpec::rejects()
+{
+    QFETCH(QString, text);
+    QFETCH(int, status);
+    QFETCH(QString, mentions);
+    Result<ArchitectureSpec> spec = architectureFromJson(text.toStdString(), "bad.json");
+    QVERIFY(!spec.ok());
+    QCOMPARE(int(spec.error().status), status);
+    const QString detail = QString::fromStdString(spec.error().detail);
+    QVERIFY2(detail.contains(mentions), qPrintable(detail));
+}
+
+QTEST_APPLESS_MAIN(TestArchitectureSpec)
+#include "tst_architecturespec.moc"
