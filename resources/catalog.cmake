@@ -11,3 +11,10 @@ add_custom_command(
     VERBATIM)
 add_library(ckpt_catalog_data STATIC ${CKPT_CATALOG_CPP} ${CMAKE_CURRENT_LIST_DIR}/catalog/catalogblob.h)
 target_include_directories(ckpt_catalog_data PUBLIC ${CMAKE_CURRENT_LIST_DIR}/catalog)
+
+# The committed catalog must be what the committed generator makes from the installed torchvision.
+if(CKPT_PYTHON)
+    add_test(NAME catalog_up_to_date
+             COMMAND ${CKPT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/catalog/generate_catalog.py --check ${CKPT_CATALOG_BLOB})
+    set_tests_properties(catalog_up_to_date PROPERTIES LABELS core TIMEOUT 120)
+endif()

@@ -3,7 +3,7 @@
 
 Run with the Python that has torch + torchvision (on Debian 12: /usr/bin/python3):
 
-    /usr/bin/python3 resources/catalog/generate_catalog.py [OUTPUT]
+    /usr/bin/python3 resources/catalog/generate_catalog.py [--check] [OUTPUT]
 
 OUTPUT defaults to torchvision-catalog.json.zz next to this script. The file is zlib-compressed JSON:
 
@@ -22,6 +22,7 @@ in-place random fills are replaced by no-ops, so even vit_h_14 (632M parameters)
 with uninitialised memory that is never touched. Only state_dict() names, shapes and dtypes are recorded.
 """
 
+import argparse
 import contextlib
 import json
 import os
@@ -107,10 +108,8 @@ def describe_model(name, dtypes):
     return {"args": arg_pairs, "keys": keys}, params
 
 
-def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    output = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "torchvision-catalog.json.zz")
-    start = time.monotonic()
+def build_catalog():
+    """The catalog document, and per-model (seconds, name, keys, elements) timings."""
     torch.set_grad_enabled(False)
     dtypes = ["float32"]
     models = {}
@@ -129,16 +128,47 @@ def main():
         "dtypes": dtypes,
         "models": models,
     }
+    return doc, timings
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("output", nargs="?", default=os.path.join(here, "torchvision-catalog.json.zz"))
+    parser.add_argument("--check", action="store_true",
+                        help="compare with the existing OUTPUT instead of writing it (exit 1 if it is stale)")
+    options = parser.parse_args()
+
+    start = time.monotonic()
+    doc, timings = build_catalog()
     text = json.dumps(doc, separators=(",", ":"), sort_keys=False)
-    packed = zlib.compress(text.encode("utf-8"), 9)
-    with open(output, "wb") as f:
-        f.write(packed)
     total = time.monotonic() - start
-    for seconds, name, count, params in sorted(timings, reverse=True)[:5]:
+
+    if options.check:
+        # Compare the JSON, not the compressed bytes: another zlib build may compress differently.
+        with open(options.output, "rb") as f:
+            committed = json.loads(zlib.decompress(f.read()).decode("utf-8"))
+        if committed != json.loads(text):
+            stale = sorted(n for n in set(doc["models"]) | set(committed.get("models", {}))
+                           if doc["models"].get(n) != committed.get("models", {}).get(n))
+            print(f"{options.output} is stale; models that differ: {', '.join(stale) or '(header only)'}; "
+                  f"regenerate with {sys.argv[0]}")
+            return 1
+        print(f"{options.output} matches torchvision {torchvision.__version__} ({len(doc['models'])} models)")
+        return 0
+
+    packed = zlib.compress(text.encode("utf-8"), 9)
+    with open(options.output, "wb") as f:
+        f.write(packed)
+    for seconds, name, count, params in sorted(timings, reverse=True)[:3]:
         print(f"  slowest: {name}: {seconds:.2f} s, {count} keys, {params / 1e6:.1f}M elements")
-    print(f"{len(models)} models, {sum(len(m['keys']) for m in models.values())} keys, "
-          f"{len(text)} bytes JSON -> {len(packed)} bytes zlib, {total:.1f} s -> {output}")
+    for seconds, name, count, params in timings:
+        if name == "vit_h_14":
+            print(f"  largest: {name}: {seconds:.2f} s, {count} keys, {params / 1e6:.1f}M elements")
+    print(f"{len(doc['models'])} models, {sum(len(m['keys']) for m in doc['models'].values())} keys, "
+          f"{len(text)} bytes JSON -> {len(packed)} bytes zlib, {total:.1f} s -> {options.output}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
