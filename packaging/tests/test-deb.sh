@@ -64,7 +64,7 @@ usable = [f for f in fixtures if not {"hostile", "broken"} & set(f.get("tags", [
 def plain_resnet18(f):
     return ("resnet18" in f["name"] and f.get("format") == "torch-zip" and f.get("kind") == "state_dict"
             and not any(w in f["name"] for w in ("dp", "module", "orig", "head", "legacy", "bf16", "infix")))
-best = [f for f in usable if plain_resnet18(f)] or [f for f in usable if f.get("format") == "torch-zip"] or usable
+best = [f for f in usable if f["name"] == "resnet18_sd"] or [f for f in usable if plain_resnet18(f)] or [f for f in usable if f.get("format") == "torch-zip"] or usable
 print(os.path.join(d, best[0]["file"]))
 PY
 ) || fail "no fixture found in $fixture_dir/manifest.json"
@@ -72,6 +72,19 @@ out=$(timeout 60 "$root/usr/bin/ckpt" info "$fixture" 2>&1) || fail "ckpt info $
 echo "ckpt info $(basename "$fixture"):"
 echo "$out" | head -20
 [ -n "$out" ] || fail "ckpt info printed nothing"
+
+# The tensor module must be found from the package's own layout (bin/../lib/checkpoint-inspector), not from the
+# build tree: LD_DEBUG shows which file the dynamic loader opened.
+if [ -n "$modules" ] && grep -qE '^\s+stats\s' <<<"$("$root/usr/bin/ckpt" --help 2>&1)"; then
+  out=$(LD_DEBUG=files timeout 120 "$root/usr/bin/ckpt" stats "$fixture" --key conv1.weight 2>"$tmp/ld.log") ||
+    fail "ckpt stats $fixture --key conv1.weight exited $?: $out $(grep -v 'file=\|^ *[0-9]*:\s*$' "$tmp/ld.log" | tail -5)"
+  loaded=$(grep -oE "file=[^ ]*checkpoint-inspector/[^ ]*\.so" "$tmp/ld.log" | head -1)
+  echo "ckpt stats loaded the tensor module: ${loaded#file=}"
+  case "${loaded#file=}" in
+    "$root"/*) ;;
+    *) fail "the unpacked ckpt did not load the packaged tensor module (${loaded:-nothing loaded})" ;;
+  esac
+fi
 
 if [ -z "$gui" ]; then
   echo "SKIP: the GUI (checkpoint-inspector) was not built, so its unpacked --version was not run; the CLI checks passed"
