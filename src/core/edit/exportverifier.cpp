@@ -1,0 +1,106 @@
+#include "core/edit/exportverifier.h"
+
+#include <algorithm>
+
+#include <xxhash.h>
+
+#include "core/edit/safetensorswriter.h"
+#include "core/format/loader.h"
+
+namespace ckpt
+{
+
+namespace
+{
+
+std::string shapeText(const std::vector<int64_t>& shape)
+{
+    std::string text = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+        text += (i ? ", " : "") + std::to_string(shape[i]);
+    return text + "]";
+}
+
+std::string describe(const TensorSignature& s)
+{
+    return std::string(dtypeName(s.dtype)) + " " + shapeText(s.shape);
+}
+
+} // namespace
+
+bool TensorSignature::operator<(const TensorSignature& o) const
+{
+    if (dtype != o.dtype) return dtype < o.dtype;
+    if (shape != o.shape) return shape < o.shape;
+    return hash < o.hash;
+}
+
+TensorSignature tensorSignature(const Checkpoint& checkpoint, int tensor)
+{
+    const TensorInfo& info = checkpoint.tensors[static_cast<size_t>(tensor)];
+    TensorSignature signature{info.dtype, info.shape, 0};
+    const uint8_t* data = checkpoint.tensorData(tensor);
+    if (!data || info.layout != TensorLayout::Strided) return signature;
+    if (isRowMajor(info.shape, info.stride)) {
+        signature.hash = XXH3_64bits(data, info.nbytes);
+    } else {
+        std::string gathered;
+        gatherStrided(data, info.shape, info.stride, dtypeElementSize(info.dtype), gathered);
+        signature.hash = XXH3_64bits(gathered.data(), gathered.size());
+    }
+    return signature;
+}
+
+Result<VerifyCounts> verifyExport(const std::string& path, const ExportExpectation& expected)
+{
+    Result<CheckpointPtr> loaded = loadCheckpoint(path);
+    if (!loaded) {
+        Error error = loaded.error();
+        error.detail = "the written file does not read back: " + error.detail;
+        return error;
+    }
+    const Checkpoint& written = *loaded.value();
+    auto fail = [](std::string detail) { return makeError(Status::Corrupt, "verification failed: " + detail); };
+    VerifyCounts counts;
+
+    std::vector<TensorSignature> byIndex; // each tensor hashed once, reused by the key check
+    for (size_t i = 0; i < written.tensors.size(); ++i)
+        byIndex.push_back(tensorSignature(written, static_cast<int>(i)));
+    std::vector<TensorSignature> actual = byIndex;
+    std::vector<TensorSignature> wanted = expected.tensors;
+    std::sort(actual.begin(), actual.end());
+    std::sort(wanted.begin(), wanted.end());
+    if (actual.size() != wanted.size())
+        return fail("the file holds " + std::to_string(actual.size()) + " tensors, " + std::to_string(wanted.size()) +
+                    " were written");
+    for (size_t i = 0; i < actual.size(); ++i)
+        if (!(actual[i] == wanted[i]))
+            return fail("a " + describe(wanted[i]) + " tensor reads back differently (" + describe(actual[i]) +
+                        (actual[i].hash != wanted[i].hash ? ", other bytes)" : ")"));
+    counts.tensors = actual.size();
+
+    if (expected.hasWeightSet) {
+        const WeightSet* set = nullptr;
+        for (const WeightSet& candidate : written.weightSets)
+            if (candidate.at == expected.weightSetAt) set = &candidate;
+        if (!set && expected.weightSetAt.empty()) set = written.mainWeightSet(); // flat formats name no path
+        if (!set) return fail("no state dict at `" + pathToString(expected.weightSetAt) + "` in the written file");
+        if (set->entries.size() != expected.keys.size())
+            return fail("the state dict has " + std::to_string(set->entries.size()) + " keys, " +
+                        std::to_string(expected.keys.size()) + " were written");
+        for (size_t i = 0; i < expected.keys.size(); ++i) {
+            const WeightEntry& entry = set->entries[i];
+            if (entry.key != expected.keys[i])
+                return fail("key " + std::to_string(i) + " is `" + entry.key + "`, expected `" + expected.keys[i] +
+                            "`");
+            if (entry.tensor < 0 || static_cast<size_t>(entry.tensor) >= byIndex.size() ||
+                !(byIndex[static_cast<size_t>(entry.tensor)] == expected.keyTensors[i]))
+                return fail("`" + entry.key + "` does not read back as the " + describe(expected.keyTensors[i]) +
+                            " tensor that was written");
+        }
+        counts.keys = expected.keys.size();
+    }
+    return counts;
+}
+
+} // namespace ckpt
