@@ -23,6 +23,9 @@ echo "== contents"
 dpkg-deb -c "$deb" | awk '{print $6}' >"$tmp/contents"
 [ "$(dpkg-deb --field "$deb" Package)" = checkpoint-inspector ] || fail "package name"
 [ "$(dpkg-deb --field "$deb" Version)" = "$version" ] || fail "package version is not $version"
+if dpkg-deb --field "$deb" Description | awk 'length > 80 || /^ \.[^ ]/' | grep .; then
+  fail "Description lines must be under 80 columns and not start with '.'"
+fi
 required=(
   ./usr/bin/ckpt
   ./usr/share/man/man1/ckpt.1.gz
