@@ -9,7 +9,7 @@ packages=(
   libtorch-dev python3-torch python3-torchvision
   zlib1g-dev nlohmann-json3-dev libcli11-dev libxxhash-dev
   xvfb xauth imagemagick
-  desktop-file-utils appstream dpkg-dev file
+  desktop-file-utils appstream dpkg-dev file libxml2-utils shared-mime-info libglib2.0-bin groff-base
 )
 
 missing=()
