@@ -444,6 +444,25 @@ def build_corpus():
     p = P(4).op(b"\x95", struct.pack("<Q", len(body.b))).raw(body.b)
     hostile(n, ".pkl", p.bytes(), ["builtins.eval"], sentinel={"env": n})
 
+    # --- Dotted names: with protocol >= 4, find_class walks an attribute path from the module, so an allowlisted
+    # module plus a name that merely starts like an allowlisted function reaches the builtins dict through the
+    # function's __builtins__ (Python >= 3.10). Judging by prefix or substring calls these safe.
+    n = "dotted_name_rebuild_builtins"
+    p = P(4).sstr("torch._utils").sstr("_rebuild_tensor_v2.__builtins__.get").stack_global()
+    p.sstr("exec").tuple1().reduce().str(py_code(n)).tuple1().reduce().stop()
+    hostile(n, ".pkl", p.bytes(), ["torch._utils._rebuild_tensor_v2.__builtins__.get"], sentinel={"env": n},
+            note="protocol 4 dotted attribute path out of an allowlisted function")
+    n = "dotted_name_global_opcode"
+    p = P(4).global_("argparse", "Namespace.__init__.__builtins__.get")
+    p.sstr("eval").tuple1().reduce().str(py_code(n)).tuple1().reduce().stop()
+    hostile(n, ".pkl", p.bytes(), ["argparse.Namespace.__init__.__builtins__.get"], sentinel={"env": n},
+            note="GLOBAL (text) under PROTO 4 walks dotted paths too")
+    n = "zip_dotted_name_storage"
+    p = P(4).sstr("torch").sstr("FloatStorage.__init__.__builtins__.get").stack_global()
+    p.sstr("exec").tuple1().reduce().str(py_code(n)).tuple1().reduce().stop()
+    hostile(n, ".pth", torch_zip(p.bytes()), ["torch.FloatStorage.__init__.__builtins__.get"], sentinel={"env": n},
+            container="torch-zip", note="a name containing 'Storage' that is not a storage class")
+
     # --- Payloads inside real-looking torch checkpoints ----------------------------------------------------------
     def rg_payload(name):
         return lambda p: p.global_("os", "system").str(shell_cmd(name)).tuple1().reduce()
