@@ -50,12 +50,12 @@ void TestArchitectureSpec::acceptsBothValueForms()
     QCOMPARE(e.size(), size_t(4));
     QCOMPARE(e[0].key, std::string("conv1.weight"));
     QCOMPARE(e[0].shape, (std::vector<int64_t>{64, 3, 7, 7}));
-    QVERIFY(e[0].dtype == DType::Float32);
+    QVERIFY(e[0].dtype == DType::Unknown); // a bare shape states no dtype
     QCOMPARE(e[1].key, std::string("bn1.num_batches_tracked"));
     QVERIFY(e[1].shape.empty());
     QVERIFY(e[1].dtype == DType::Int64);
     QCOMPARE(e[2].shape, (std::vector<int64_t>{1000, 512}));
-    QVERIFY(e[2].dtype == DType::Float32); // a missing dtype means float32, as for the plain array form
+    QVERIFY(e[2].dtype == DType::Unknown); // nor does an object without "dtype"
     QVERIFY(e[3].dtype == DType::Float16);
     QCOMPARE(e[3].shape, (std::vector<int64_t>{4}));
 }

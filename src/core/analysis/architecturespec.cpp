@@ -35,6 +35,9 @@ Result<ArchEntry> parseEntry(const std::string& key, const Json& value)
 {
     ArchEntry entry;
     entry.key = key;
+    // A bare shape (the README's one-line dump) says nothing about the dtype; Unknown keeps a matcher from
+    // reporting int64 buffers such as num_batches_tracked as dtype mismatches.
+    entry.dtype = DType::Unknown;
     const Json* shapeValue = &value;
     if (value.is_object()) {
         auto shapeIt = value.find("shape");
