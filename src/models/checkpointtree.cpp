@@ -1,0 +1,229 @@
+#include "models/checkpointtree.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace ckpt::models
+{
+
+namespace
+{
+
+// The value one path step leads to, so container rows can say what they are ("OrderedDict", "Namespace").
+const Value* childValue(const Value* v, const PathElement& step)
+{
+    if (!v) return nullptr;
+    auto matches = [&](const Value* k) {
+        if (!k) return false;
+        if (step.isIndex) return k->kind == ValueKind::Int && k->integer == step.index;
+        return k->kind == ValueKind::String && k->text == step.key;
+    };
+    auto inEntries = [&](const std::vector<std::pair<const Value*, const Value*>>& entries) -> const Value* {
+        for (const auto& e : entries)
+            if (matches(e.first)) return e.second;
+        return nullptr;
+    };
+    switch (v->kind) {
+    case ValueKind::Dict:
+        return inEntries(v->entries);
+    case ValueKind::List:
+    case ValueKind::Tuple:
+        if (step.isIndex && step.index >= 0 && size_t(step.index) < v->items.size())
+            return v->items[size_t(step.index)];
+        return nullptr;
+    case ValueKind::Object:
+        if (const Value* hit = inEntries(v->entries)) return hit;
+        if (step.isIndex && step.index >= 0 && size_t(step.index) < v->items.size())
+            return v->items[size_t(step.index)];
+        return childValue(v->state, step);
+    default:
+        return nullptr;
+    }
+}
+
+std::string typeOf(const Value* v)
+{
+    if (!v) return {};
+    switch (v->kind) {
+    case ValueKind::Dict:
+        return "dict";
+    case ValueKind::List:
+        return "list";
+    case ValueKind::Tuple:
+        return "tuple";
+    case ValueKind::Object:
+        if (const Value* g = v->callableGlobal()) return g->text2;
+        return "object";
+    default:
+        return {};
+    }
+}
+
+std::vector<std::string> splitKey(const PathElement& step)
+{
+    std::string s = step.toString();
+    if (step.isIndex || s.find('.') == std::string::npos) return {s};
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (true) {
+        size_t dot = s.find('.', start);
+        parts.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    // "a..b" or a trailing dot is not a module path; keep such keys whole rather than invent empty groups.
+    if (std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); })) return {s};
+    return parts;
+}
+
+class Builder
+{
+public:
+    explicit Builder(std::vector<TreeNode>& nodes) : m_nodes(nodes) {}
+
+    int group(int parent, const std::string& name, NodeKind kind, bool dotted)
+    {
+        std::string k(reinterpret_cast<const char*>(&parent), sizeof parent);
+        k += name;
+        auto it = m_groups.find(k);
+        if (it != m_groups.end()) return it->second;
+        int id = add(parent, name, kind, dotted, -1);
+        m_groups.emplace(std::move(k), id);
+        return id;
+    }
+
+    int add(int parent, const std::string& name, NodeKind kind, bool dotted, int ref)
+    {
+        TreeNode n;
+        n.name = name;
+        n.parent = parent;
+        n.kind = kind;
+        n.dotted = dotted;
+        n.ref = ref;
+        int id = int(m_nodes.size());
+        n.row = int(m_nodes[size_t(parent)].children.size());
+        m_nodes.push_back(std::move(n));
+        m_nodes[size_t(parent)].children.push_back(id);
+        return id;
+    }
+
+    // Walks a path, creating containers and module groups, and adds the leaf; returns the leaf id.
+    int place(const Path& path, const Value* root, NodeKind leafKind, int ref)
+    {
+        int cur = 0;
+        const Value* v = root;
+        for (size_t k = 0; k < path.size(); ++k) {
+            const bool lastStep = k + 1 == path.size();
+            const std::vector<std::string> parts = splitKey(path[k]);
+            for (size_t j = 0; j < parts.size(); ++j) {
+                const bool lastPart = j + 1 == parts.size();
+                if (lastStep && lastPart) return add(cur, parts[j], leafKind, j > 0, ref);
+                cur = group(cur, parts[j], lastPart ? NodeKind::Container : NodeKind::Module, j > 0);
+            }
+            v = childValue(v, path[k]);
+            if (m_nodes[size_t(cur)].typeText.empty()) m_nodes[size_t(cur)].typeText = typeOf(v);
+        }
+        return cur;
+    }
+
+private:
+    std::vector<TreeNode>& m_nodes;
+    std::unordered_map<std::string, int> m_groups;
+};
+
+} // namespace
+
+std::shared_ptr<const CheckpointTree> CheckpointTree::build(CheckpointPtr doc,
+                                                            std::shared_ptr<const MatchOverlay> overlay)
+{
+    auto tree = std::make_shared<CheckpointTree>();
+    tree->m_doc = doc;
+    tree->m_overlay = overlay;
+    std::vector<TreeNode>& nodes = tree->m_nodes;
+    nodes.reserve(doc->tensors.size() * 2 + doc->values.size() + 16);
+    nodes.emplace_back(); // the invisible root
+    tree->m_tensorNode.assign(doc->tensors.size(), -1);
+
+    Builder b(nodes);
+    for (size_t i = 0; i < doc->tensors.size(); ++i) {
+        const TensorInfo& t = doc->tensors[i];
+        if (t.component) continue; // parts of sparse/quantized tensors show through their owner
+        if (t.path.empty()) continue;
+        int id = b.place(t.path, doc->root, NodeKind::Tensor, int(i));
+        TreeNode& n = nodes[size_t(id)];
+        n.elements = t.numel();
+        n.bytes = t.nbytes;
+        n.tensorCount = 1;
+        if (overlay) {
+            auto it = overlay->byTensor.find(int(i));
+            if (it != overlay->byTensor.end()) n.match = it->second.state;
+        }
+        if (tree->m_tensorNode[i] < 0) tree->m_tensorNode[i] = id;
+    }
+    for (size_t i = 0; i < doc->values.size(); ++i) {
+        if (doc->values[i].path.empty()) continue;
+        b.place(doc->values[i].path, doc->root, NodeKind::Value, int(i));
+    }
+    if (overlay) {
+        Path at;
+        for (const std::string& s : overlay->weightSetPath)
+            at.push_back(PathElement::name(s));
+        for (size_t g = 0; g < overlay->missing.size(); ++g) {
+            Path p = at;
+            p.push_back(PathElement::name(overlay->missing[g].checkpointKey));
+            int id = b.place(p, nullptr, NodeKind::Ghost, int(g));
+            nodes[size_t(id)].match = MatchState::Missing;
+        }
+    }
+    // Children always come after their parent, so one backwards pass aggregates every group.
+    for (size_t id = nodes.size() - 1; id > 0; --id) {
+        const TreeNode& n = nodes[id];
+        TreeNode& p = nodes[size_t(n.parent)];
+        p.elements += n.elements;
+        p.bytes += n.bytes;
+        p.tensorCount += n.tensorCount;
+        p.match = std::max(p.match, n.match);
+    }
+    return tree;
+}
+
+const RowMatch* CheckpointTree::rowMatch(int id) const
+{
+    const TreeNode& n = node(id);
+    if (!m_overlay || n.kind != NodeKind::Tensor) return nullptr;
+    auto it = m_overlay->byTensor.find(n.ref);
+    return it == m_overlay->byTensor.end() ? nullptr : &it->second;
+}
+
+std::string CheckpointTree::key(int id) const
+{
+    if (id <= 0) return {};
+    std::string out = node(id).name;
+    while (node(id).dotted && node(id).parent > 0) {
+        id = node(id).parent;
+        out = node(id).name + '.' + out;
+    }
+    return out;
+}
+
+std::string CheckpointTree::fullPath(int id) const
+{
+    std::string out;
+    bool childDotted = false; // the separator in front of a child depends on how the child was made
+    while (id > 0) {
+        const TreeNode& n = node(id);
+        if (!out.empty()) out.insert(out.begin(), childDotted ? '.' : '/');
+        out.insert(0, n.name);
+        childDotted = n.dotted;
+        id = n.parent;
+    }
+    return out;
+}
+
+int CheckpointTree::nodeForTensor(int tensor) const
+{
+    if (tensor < 0 || size_t(tensor) >= m_tensorNode.size()) return -1;
+    return m_tensorNode[size_t(tensor)];
+}
+
+} // namespace ckpt::models

@@ -1,0 +1,48 @@
+#include "support/guifixtures.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QtGlobal>
+
+namespace ckpt::testing
+{
+
+QString guiFixture(const QString& file)
+{
+    return QDir(QStringLiteral(CKPT_FIXTURE_DIR)).filePath(file);
+}
+
+CheckpointPtr loadGuiFixture(const QString& file)
+{
+    Result<CheckpointPtr> r = loadCheckpoint(guiFixture(file).toStdString());
+    if (!r.ok()) {
+        qWarning("cannot load fixture %s: %s", qPrintable(file), r.error().detail.c_str());
+        return nullptr;
+    }
+    return r.value();
+}
+
+nlohmann::json guiTruth(const QString& name)
+{
+    QFile f(guiFixture(name + QStringLiteral(".truth.json")));
+    if (!f.open(QIODevice::ReadOnly)) return nullptr;
+    return nlohmann::json::parse(f.readAll().toStdString(), nullptr, false);
+}
+
+int runPython(const QString& code, const QStringList& args, QString* output, int timeoutMs)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral(CKPT_PYTHON), QStringList{QStringLiteral("-c"), code} + args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        if (output) *output = QStringLiteral("timed out");
+        return -1;
+    }
+    if (output) *output = QString::fromLocal8Bit(p.readAll());
+    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+}
+
+} // namespace ckpt::testing
