@@ -1,0 +1,130 @@
+#include "core/analysis/archresolver.h"
+
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/analysis/architecturecatalog.h"
+#include "core/format/loader.h"
+
+namespace ckpt
+{
+
+namespace
+{
+
+constexpr const char* kBuiltinPrefix = "builtin:";
+// A key list is text a person writes or dumps; anything bigger is not one.
+constexpr uint64_t kMaxJsonBytes = 256ull << 20;
+
+std::string baseName(const std::string& path)
+{
+    size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// True when the file's first non-blank byte opens a JSON object.
+bool looksLikeJson(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    char c = 0;
+    while (in.get(c))
+        if (!std::isspace(static_cast<unsigned char>(c))) return c == '{';
+    return false;
+}
+
+Result<ArchitectureSpec> fromCheckpointFile(const std::string& path, const char* source);
+
+Result<ArchitectureSpec> fromJsonFile(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) return makeError(Status::IoError, "cannot open the file");
+    auto size = static_cast<uint64_t>(in.tellg());
+    if (size > kMaxJsonBytes) return makeError(Status::LimitExceeded, "key list larger than 256 MB");
+    in.seekg(0);
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto json = nlohmann::ordered_json::parse(text.str(), nullptr, false);
+    // A sharded checkpoint's index (`*.index.json`) is JSON too, and names a checkpoint.
+    if (!json.is_discarded() && json.is_object() && json.contains("weight_map"))
+        return fromCheckpointFile(path, "checkpoint");
+    auto spec = architectureFromJson(text.str(), baseName(path));
+    if (!spec) return spec.error();
+    // A key given as a bare shape says nothing about its dtype: do not report dtype mismatches for it.
+    if (!json.is_discarded() && json.is_object() && json.contains("keys") && json["keys"].is_object()) {
+        const auto& keys = json["keys"];
+        for (ArchEntry& entry : spec.value().entries) {
+            auto it = keys.find(entry.key);
+            bool typed = it != keys.end() && it->is_object() && it->contains("dtype");
+            if (!typed) entry.dtype = DType::Unknown;
+        }
+    }
+    spec.value().source = "json";
+    return spec;
+}
+
+Result<ArchitectureSpec> fromCheckpointFile(const std::string& path, const char* source)
+{
+    auto loaded = loadCheckpoint(path);
+    if (!loaded) return loaded.error();
+    const Checkpoint& checkpoint = *loaded.value();
+    const WeightSet* set = checkpoint.mainWeightSet();
+    if (!set) return makeError(Status::Unsupported, "the file holds no state dict to use as an architecture");
+    return architectureFromWeightSet(checkpoint, *set, baseName(path), source);
+}
+
+} // namespace
+
+ArchitectureSpec architectureFromWeightSet(const Checkpoint& checkpoint, const WeightSet& set, std::string name,
+                                           std::string source)
+{
+    ArchitectureSpec spec;
+    spec.name = std::move(name);
+    spec.source = std::move(source);
+    spec.entries.reserve(set.entries.size());
+    for (const WeightEntry& w : set.entries) {
+        ArchEntry entry;
+        entry.key = w.key;
+        entry.dtype = DType::Unknown;
+        if (w.tensor >= 0 && static_cast<size_t>(w.tensor) < checkpoint.tensors.size()) {
+            entry.shape = checkpoint.tensors[static_cast<size_t>(w.tensor)].shape;
+            entry.dtype = checkpoint.tensors[static_cast<size_t>(w.tensor)].dtype;
+        }
+        spec.entries.push_back(std::move(entry));
+    }
+    return spec;
+}
+
+Result<ArchitectureSpec> resolveArchitecture(const std::string& arch, const TorchScriptImporter& importer)
+{
+    if (arch.compare(0, std::string(kBuiltinPrefix).size(), kBuiltinPrefix) == 0) {
+        auto spec = catalogSpec(arch.substr(std::string(kBuiltinPrefix).size()));
+        if (spec) spec.value().source = "builtin";
+        return spec;
+    }
+    std::ifstream probe(arch, std::ios::binary);
+    if (!probe)
+        return makeError(Status::IoError, "no such file (an architecture is builtin:NAME, a JSON key list, "
+                                          "a TorchScript archive or a checkpoint)");
+    probe.close();
+    if (looksLikeJson(arch)) return fromJsonFile(arch);
+    auto format = sniffFormat(arch);
+    if (!format) return format.error();
+    if (format.value() == Format::TorchScript) {
+        if (importer) {
+            auto spec = importer(arch);
+            if (spec) {
+                spec.value().source = "torchscript";
+                if (spec.value().name.empty()) spec.value().name = baseName(arch);
+                return spec;
+            }
+        }
+        // Without the tensor module (or when it fails) the core reads the archive's tensors itself.
+        return fromCheckpointFile(arch, "torchscript");
+    }
+    return fromCheckpointFile(arch, "checkpoint");
+}
+
+} // namespace ckpt

@@ -1,0 +1,358 @@
+#include "core/analysis/checkpointdiff.h"
+
+#include <cstdio>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/analysis/keyaligner.h"
+
+namespace ckpt
+{
+
+namespace
+{
+
+// Long enough that two different hyper-parameter blocks never render the same.
+constexpr size_t kRenderChars = 1 << 16;
+
+std::string hashHex(const uint64_t hash[2])
+{
+    char text[40];
+    std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(hash[0]),
+                  static_cast<unsigned long long>(hash[1]));
+    return text;
+}
+
+bool hasPrefix(const Path& path, const Path& prefix)
+{
+    if (path.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i)
+        if (!(path[i] == prefix[i])) return false;
+    return true;
+}
+
+const TensorInfo* tensorAt(const Checkpoint& c, int index)
+{
+    return index >= 0 && static_cast<size_t>(index) < c.tensors.size() ? &c.tensors[static_cast<size_t>(index)]
+                                                                       : nullptr;
+}
+
+// Decides a pair's status from what both files declare; values are looked at later, on request.
+void classify(DiffEntry& e, const TensorInfo* l, const TensorInfo* r)
+{
+    if (l) {
+        e.leftShape = l->shape;
+        e.leftDtype = l->dtype;
+        e.leftLocation = l->location;
+    }
+    if (r) {
+        e.rightShape = r->shape;
+        e.rightDtype = r->dtype;
+        e.rightLocation = r->location;
+    }
+    if (!l || !r) {
+        e.status = l ? DiffStatus::OnlyLeft : DiffStatus::OnlyRight;
+        return;
+    }
+    e.locationDiffers = l->location != r->location;
+    if (l->shape != r->shape)
+        e.status = DiffStatus::ShapeDiffers;
+    else if (l->dtype != r->dtype)
+        e.status = DiffStatus::DTypeDiffers;
+    else if (e.locationDiffers)
+        e.status = DiffStatus::LocationDiffers;
+    else
+        e.status = DiffStatus::Equal;
+}
+
+struct Side {
+    const Checkpoint* checkpoint = nullptr;
+    const WeightSet* set = nullptr;
+    std::vector<std::string> keys;
+    std::unordered_set<int> setTensors;
+};
+
+Side describeSide(const Checkpoint& c)
+{
+    Side s;
+    s.checkpoint = &c;
+    s.set = c.mainWeightSet();
+    if (s.set) {
+        s.keys.reserve(s.set->entries.size());
+        for (const WeightEntry& w : s.set->entries) {
+            s.keys.push_back(w.key);
+            s.setTensors.insert(w.tensor);
+        }
+    }
+    return s;
+}
+
+} // namespace
+
+const char* diffStatusName(DiffStatus status)
+{
+    switch (status) {
+    case DiffStatus::Equal:
+        return "equal";
+    case DiffStatus::ValuesDiffer:
+        return "values_differ";
+    case DiffStatus::ShapeDiffers:
+        return "shape_differs";
+    case DiffStatus::DTypeDiffers:
+        return "dtype_differs";
+    case DiffStatus::LocationDiffers:
+        return "location_differs";
+    case DiffStatus::OnlyLeft:
+        return "only_left";
+    case DiffStatus::OnlyRight:
+        return "only_right";
+    }
+    return "unknown";
+}
+
+bool CheckpointDiff::equal() const
+{
+    for (const DiffEntry& e : entries)
+        if (e.status != DiffStatus::Equal) return false;
+    for (const ValueDiffEntry& v : plainValues)
+        if (v.status != DiffStatus::Equal) return false;
+    return true;
+}
+
+size_t CheckpointDiff::count(DiffStatus status) const
+{
+    size_t n = 0;
+    for (const DiffEntry& e : entries)
+        n += e.status == status;
+    return n;
+}
+
+std::string CheckpointDiff::summaryText() const
+{
+    size_t pairs = 0;
+    for (const DiffEntry& e : entries)
+        pairs += e.status != DiffStatus::OnlyLeft && e.status != DiffStatus::OnlyRight;
+    std::string text = std::to_string(count(DiffStatus::Equal)) + " of " + std::to_string(pairs) + " tensor pairs " +
+                       (valuesCompared ? "equal" : "alike in name, shape, dtype and location");
+    if (!rule.empty()) text += " after the rule: " + rule.describe();
+    const DiffStatus kinds[] = {DiffStatus::ValuesDiffer,    DiffStatus::ShapeDiffers, DiffStatus::DTypeDiffers,
+                                DiffStatus::LocationDiffers, DiffStatus::OnlyLeft,     DiffStatus::OnlyRight};
+    for (DiffStatus kind : kinds)
+        if (size_t n = count(kind)) text += "; " + std::to_string(n) + " " + diffStatusName(kind);
+    size_t valueDiffs = 0;
+    for (const ValueDiffEntry& v : plainValues)
+        valueDiffs += v.status != DiffStatus::Equal;
+    text +=
+        "; " + std::to_string(valueDiffs) + " of " + std::to_string(plainValues.size()) + " non-tensor values differ";
+    if (!valuesCompared) text += " (tensor values not compared: use --values)";
+    return text;
+}
+
+nlohmann::json CheckpointDiff::toJson() const
+{
+    nlohmann::json items = nlohmann::json::array();
+    for (const DiffEntry& e : entries) {
+        bool hasLeft = e.status != DiffStatus::OnlyRight, hasRight = e.status != DiffStatus::OnlyLeft;
+        nlohmann::json item = {
+            {"left", hasLeft ? nlohmann::json(e.left) : nlohmann::json(nullptr)},
+            {"right", hasRight ? nlohmann::json(e.right) : nlohmann::json(nullptr)},
+            {"status", diffStatusName(e.status)},
+            {"section", e.inWeightSet ? "weights" : "other"},
+            {"left_shape", hasLeft ? nlohmann::json(e.leftShape) : nlohmann::json(nullptr)},
+            {"right_shape", hasRight ? nlohmann::json(e.rightShape) : nlohmann::json(nullptr)},
+            {"left_dtype", hasLeft ? nlohmann::json(dtypeName(e.leftDtype)) : nlohmann::json(nullptr)},
+            {"right_dtype", hasRight ? nlohmann::json(dtypeName(e.rightDtype)) : nlohmann::json(nullptr)},
+            {"left_location", hasLeft ? nlohmann::json(e.leftLocation) : nlohmann::json(nullptr)},
+            {"right_location", hasRight ? nlohmann::json(e.rightLocation) : nlohmann::json(nullptr)},
+            {"location_differs", e.locationDiffers},
+            {"values_compared", e.valuesCompared},
+            {"max_abs_diff", nullptr},
+            {"max_rel_diff", nullptr}};
+        if (e.valuesCompared) {
+            item["bitwise_equal"] = e.values.bitwiseEqual;
+            if (e.values.numeric) {
+                item["max_abs_diff"] = e.values.maxAbsDiff;
+                item["max_rel_diff"] = e.values.maxRelDiff;
+            }
+            item["differing_elements"] = e.values.differing;
+            item["nonfinite_mismatches"] = e.values.nonFiniteMismatches;
+            item["left_hash"] = hashHex(e.values.leftHash);
+            item["right_hash"] = hashHex(e.values.rightHash);
+            if (!e.values.note.empty()) item["note"] = e.values.note;
+        }
+        if (!e.note.empty()) item["note"] = e.note;
+        items.push_back(std::move(item));
+    }
+    nlohmann::json values = nlohmann::json::array();
+    size_t valueDiffs = 0;
+    for (const ValueDiffEntry& v : plainValues) {
+        valueDiffs += v.status != DiffStatus::Equal;
+        values.push_back(
+            {{"path", v.path},
+             {"left", v.status == DiffStatus::OnlyRight ? nlohmann::json(nullptr) : nlohmann::json(v.left)},
+             {"right", v.status == DiffStatus::OnlyLeft ? nlohmann::json(nullptr) : nlohmann::json(v.right)},
+             {"status", diffStatusName(v.status)}});
+    }
+    nlohmann::json summary = {
+        {"tensors", entries.size()},    {"aligned", aligned},          {"values_compared", valuesCompared},
+        {"values", plainValues.size()}, {"values_differ", valueDiffs}, {"equal", equal()},
+        {"text", summaryText()}};
+    const DiffStatus kinds[] = {DiffStatus::Equal,        DiffStatus::ValuesDiffer,    DiffStatus::ShapeDiffers,
+                                DiffStatus::DTypeDiffers, DiffStatus::LocationDiffers, DiffStatus::OnlyLeft,
+                                DiffStatus::OnlyRight};
+    for (DiffStatus kind : kinds)
+        summary[diffStatusName(kind)] = count(kind);
+    return {{"rule", rule.toJson()}, {"entries", items}, {"values", values}, {"summary", summary}};
+}
+
+Result<CheckpointDiff> diffCheckpoints(const Checkpoint& left, const Checkpoint& right, const DiffOptions& options)
+{
+    CheckpointDiff diff;
+    diff.valuesCompared = options.values;
+    Side l = describeSide(left), r = describeSide(right);
+
+    // 1. The weight sets, aligned by the inferred rule (left key -> right key).
+    if (l.set && r.set) {
+        KeyAlignment alignment = alignKeys(l.keys, r.keys);
+        diff.rule = alignment.rule;
+        diff.aligned = alignment.aligned;
+    }
+    std::unordered_map<std::string, size_t> rightIndex;
+    for (size_t i = 0; i < r.keys.size(); ++i)
+        rightIndex.emplace(r.keys[i], i);
+    std::vector<bool> rightClaimed(r.keys.size(), false);
+    auto claim = [&](const std::string& key) -> long {
+        auto it = rightIndex.find(key);
+        if (it == rightIndex.end() || rightClaimed[it->second]) return -1;
+        rightClaimed[it->second] = true;
+        return static_cast<long>(it->second);
+    };
+    for (size_t i = 0; i < l.keys.size(); ++i) {
+        DiffEntry e;
+        e.left = l.keys[i];
+        e.leftTensor = l.set->entries[i].tensor;
+        long j = claim(diff.rule.apply(e.left));
+        if (j < 0) j = claim(e.left);
+        if (j >= 0) {
+            e.right = r.keys[static_cast<size_t>(j)];
+            e.rightTensor = r.set->entries[static_cast<size_t>(j)].tensor;
+        }
+        classify(e, tensorAt(left, e.leftTensor), j >= 0 ? tensorAt(right, e.rightTensor) : nullptr);
+        diff.entries.push_back(std::move(e));
+    }
+    for (size_t j = 0; j < r.keys.size(); ++j) {
+        if (rightClaimed[j]) continue;
+        DiffEntry e;
+        e.right = r.keys[j];
+        e.rightTensor = r.set->entries[j].tensor;
+        classify(e, nullptr, tensorAt(right, e.rightTensor));
+        diff.entries.push_back(std::move(e));
+    }
+
+    // 2. Tensors outside the weight sets (optimizer state, extra buffers), paired by their path.
+    auto others = [](const Side& s) {
+        std::vector<std::pair<std::string, int>> list;
+        const auto& tensors = s.checkpoint->tensors;
+        for (size_t i = 0; i < tensors.size(); ++i)
+            if (!tensors[i].component && !s.setTensors.count(static_cast<int>(i)))
+                list.emplace_back(pathToString(tensors[i].path), static_cast<int>(i));
+        return list;
+    };
+    auto leftOthers = others(l), rightOthers = others(r);
+    std::unordered_map<std::string, size_t> rightOtherIndex;
+    for (size_t j = 0; j < rightOthers.size(); ++j)
+        rightOtherIndex.emplace(rightOthers[j].first, j);
+    std::vector<bool> otherClaimed(rightOthers.size(), false);
+    for (const auto& [path, index] : leftOthers) {
+        DiffEntry e;
+        e.inWeightSet = false;
+        e.left = path;
+        e.leftTensor = index;
+        auto it = rightOtherIndex.find(path);
+        if (it != rightOtherIndex.end() && !otherClaimed[it->second]) {
+            otherClaimed[it->second] = true;
+            e.right = path;
+            e.rightTensor = rightOthers[it->second].second;
+        }
+        classify(e, tensorAt(left, index), e.rightTensor >= 0 ? tensorAt(right, e.rightTensor) : nullptr);
+        diff.entries.push_back(std::move(e));
+    }
+    for (size_t j = 0; j < rightOthers.size(); ++j) {
+        if (otherClaimed[j]) continue;
+        DiffEntry e;
+        e.inWeightSet = false;
+        e.right = rightOthers[j].first;
+        e.rightTensor = rightOthers[j].second;
+        classify(e, nullptr, tensorAt(right, e.rightTensor));
+        diff.entries.push_back(std::move(e));
+    }
+
+    // 3. Values, streamed only on request: every pair of one shape (bitwise or numerically).
+    if (options.values) {
+        uint64_t total = 0, done = 0;
+        auto comparable = [&](const DiffEntry& e) {
+            const TensorInfo* a = tensorAt(left, e.leftTensor);
+            const TensorInfo* b = tensorAt(right, e.rightTensor);
+            return a && b && e.status != DiffStatus::OnlyLeft && e.status != DiffStatus::OnlyRight &&
+                   a->shape == b->shape;
+        };
+        for (const DiffEntry& e : diff.entries)
+            if (comparable(e)) total += tensorAt(left, e.leftTensor)->nbytes + tensorAt(right, e.rightTensor)->nbytes;
+        for (DiffEntry& e : diff.entries) {
+            if (!comparable(e)) continue;
+            auto compared =
+                compareTensorValues(left, e.leftTensor, right, e.rightTensor, options.progress, &done, total);
+            if (!compared) {
+                if (compared.error().status == Status::Cancelled) return compared.error();
+                e.note = "values not compared: " + compared.error().detail;
+                continue;
+            }
+            e.valuesCompared = true;
+            e.values = compared.value();
+            if (e.status == DiffStatus::Equal || e.status == DiffStatus::LocationDiffers)
+                if (!e.values.bitwiseEqual) e.status = DiffStatus::ValuesDiffer;
+        }
+    }
+
+    // 4. Non-tensor values, by rendering; those inside the compared state dicts are their metadata.
+    auto plain = [](const Side& s) {
+        std::vector<std::pair<std::string, std::string>> list;
+        for (const PlainValue& v : s.checkpoint->values) {
+            if (s.set && hasPrefix(v.path, s.set->at)) continue;
+            list.emplace_back(pathToString(v.path), renderValue(v.value, kRenderChars));
+        }
+        return list;
+    };
+    auto leftValues = plain(l), rightValues = plain(r);
+    std::unordered_map<std::string, size_t> rightValueIndex;
+    for (size_t j = 0; j < rightValues.size(); ++j)
+        rightValueIndex.emplace(rightValues[j].first, j);
+    std::vector<bool> valueClaimed(rightValues.size(), false);
+    for (const auto& [path, text] : leftValues) {
+        ValueDiffEntry v;
+        v.path = path;
+        v.left = text;
+        auto it = rightValueIndex.find(path);
+        if (it == rightValueIndex.end() || valueClaimed[it->second]) {
+            v.status = DiffStatus::OnlyLeft;
+        } else {
+            valueClaimed[it->second] = true;
+            v.right = rightValues[it->second].second;
+            v.status = v.left == v.right ? DiffStatus::Equal : DiffStatus::ValuesDiffer;
+        }
+        diff.plainValues.push_back(std::move(v));
+    }
+    for (size_t j = 0; j < rightValues.size(); ++j) {
+        if (valueClaimed[j]) continue;
+        ValueDiffEntry v;
+        v.path = rightValues[j].first;
+        v.right = rightValues[j].second;
+        v.status = DiffStatus::OnlyRight;
+        diff.plainValues.push_back(std::move(v));
+    }
+    return diff;
+}
+
+} // namespace ckpt
