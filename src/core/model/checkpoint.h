@@ -81,6 +81,7 @@ struct TensorInfo {
     std::vector<int> parts; // sparse: component tensors (indices, values / crow, col, values)
     bool component = false; // part of a sparse/quantized tensor rather than a value of its own
     const Value* node = nullptr; // the rebuild object in the graph (nullptr for safetensors)
+    std::string problem;   // why the bytes cannot be used (out of bounds, missing record...); empty when fine
 
     uint64_t numel() const;
 };
@@ -136,6 +137,7 @@ struct Checkpoint {
     std::vector<Finding> findings;
     std::map<std::string, std::string> metadata; // safetensors __metadata__, zip records of note
     uint64_t fileSize = 0;
+    std::vector<std::shared_ptr<const Checkpoint>> parts; // shards of a sharded set (they own their files)
 
     // Bytes of a storage (mapped or inflated); nullptr when unavailable.
     const uint8_t* storageData(int storage) const;

@@ -1,0 +1,109 @@
+// ckpt info FILE [--json]: what the file is, at a glance.
+#include <iostream>
+#include <map>
+
+#include "cli/command.h"
+#include "cli/output.h"
+#include "core/format/loader.h"
+#include "core/model/checkpointjson.h"
+
+namespace ckpt::cli {
+
+namespace {
+
+nlohmann::json infoJson(const Checkpoint& doc)
+{
+    std::map<std::string, int> dtypes, locations;
+    uint64_t tensorCount = 0, storageBytes = 0;
+    for (const TensorInfo& tensor : doc.tensors) {
+        if (tensor.component) continue;
+        ++tensorCount;
+        dtypes[std::string(dtypeName(tensor.dtype))]++;
+        locations[tensor.location]++;
+    }
+    for (const StorageInfo& storage : doc.storages) storageBytes += storage.nbytes;
+    nlohmann::json dangerous = nlohmann::json::array();
+    for (const GlobalRef& global : doc.globals)
+        if (global.severity == Severity::Dangerous) dangerous.push_back(global.module + "." + global.name);
+    const WeightSet* main = doc.mainWeightSet();
+    std::string prefix = commonWrapperPrefix(doc);
+    nlohmann::json wrappers = nlohmann::json::array();
+    if (!prefix.empty()) wrappers.push_back(prefix);
+    nlohmann::json findings = nlohmann::json::array();
+    for (const Finding& finding : doc.findings)
+        findings.push_back({{"severity", severityName(finding.severity)}, {"what", finding.what}});
+    return {{"file", doc.file},
+            {"format", formatName(doc.format)},
+            {"kind", kindName(doc.kind)},
+            {"file_bytes", doc.fileSize},
+            {"tensors", tensorCount},
+            {"storages", doc.storages.size()},
+            {"tensor_bytes", storageBytes},
+            {"parameters", doc.parameterCount()},
+            {"weight_sets", doc.weightSets.size()},
+            {"main_weight_set", main ? pathToJson(main->at) : nlohmann::json(nullptr)},
+            {"main_weight_set_keys", main ? main->entries.size() : 0},
+            {"dtypes", dtypes},
+            {"locations", locations},
+            {"wrapper_prefixes", wrappers},
+            {"pickle_protocol", doc.pickleProtocol},
+            {"security", {{"verdict", severityName(doc.verdict())}, {"dangerous", dangerous},
+                          {"globals", doc.globals.size()}}},
+            {"findings", findings}};
+}
+
+void printHuman(const nlohmann::json& info)
+{
+    auto join = [](const nlohmann::json& counts) {
+        std::string text;
+        for (auto it = counts.begin(); it != counts.end(); ++it)
+            text += (text.empty() ? "" : ", ") + it.key() + " x" + std::to_string(it.value().get<int>());
+        return text.empty() ? std::string("-") : text;
+    };
+    std::cout << "file:        " << info["file"].get<std::string>() << "\n"
+              << "format:      " << info["format"].get<std::string>() << "\n"
+              << "kind:        " << info["kind"].get<std::string>() << "\n"
+              << "size:        " << humanBytes(info["file_bytes"].get<uint64_t>()) << "\n"
+              << "tensors:     " << info["tensors"].get<uint64_t>() << " ("
+              << humanBytes(info["tensor_bytes"].get<uint64_t>()) << " in " << info["storages"].get<size_t>()
+              << " storages)\n"
+              << "parameters:  " << info["parameters"].get<uint64_t>() << "\n"
+              << "dtypes:      " << join(info["dtypes"]) << "\n"
+              << "locations:   " << join(info["locations"]) << "\n";
+    std::string wrappers;
+    for (const auto& w : info["wrapper_prefixes"]) wrappers += w.get<std::string>();
+    std::cout << "wrapper:     " << (wrappers.empty() ? "none" : "`" + wrappers + "` on every key") << "\n";
+    const auto& security = info["security"];
+    std::cout << "security:    " << security["verdict"].get<std::string>();
+    for (const auto& d : security["dangerous"]) std::cout << " " << d.get<std::string>();
+    std::cout << " (" << security["globals"].get<size_t>() << " globals; see `ckpt scan`)\n";
+    for (const auto& f : info["findings"])
+        std::cout << "finding:     [" << f["severity"].get<std::string>() << "] " << f["what"].get<std::string>() << "\n";
+}
+
+struct InfoOptions {
+    std::string file;
+    bool json = false;
+};
+
+RegisterCommand registration{{"info", "Format, kind, tensor/parameter counts, bytes, dtypes, locations, wrapper "
+                                      "prefixes and the security verdict",
+                              10, [](CLI::App& sub) -> Runner {
+                                  auto options = std::make_shared<InfoOptions>();
+                                  sub.add_option("FILE", options->file, "Checkpoint to describe")->required();
+                                  sub.add_flag("--json", options->json, "Print JSON");
+                                  return [options]() {
+                                      auto doc = loadCheckpoint(options->file);
+                                      if (!doc) return reportError(options->file, doc.error());
+                                      nlohmann::json info = infoJson(*doc.value());
+                                      if (options->json)
+                                          printJson(info);
+                                      else
+                                          printHuman(info);
+                                      return int(ExitOk);
+                                  };
+                              }}};
+
+} // namespace
+
+} // namespace ckpt::cli

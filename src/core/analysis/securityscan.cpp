@@ -1,0 +1,126 @@
+#include "core/analysis/securityscan.h"
+
+#include <map>
+#include <set>
+
+namespace ckpt {
+
+namespace {
+
+bool startsWith(const std::string& text, const char* prefix)
+{
+    size_t n = std::char_traits<char>::length(prefix);
+    return text.size() >= n && text.compare(0, n, prefix) == 0;
+}
+
+bool moduleIn(const std::string& module, std::initializer_list<const char*> roots)
+{
+    for (const char* root : roots) {
+        size_t n = std::char_traits<char>::length(root);
+        if (module == root || (module.size() > n && module.compare(0, n, root) == 0 && module[n] == '.')) return true;
+    }
+    return false;
+}
+
+} // namespace
+
+Severity classifyGlobal(const std::string& module, const std::string& name, std::string* reason)
+{
+    auto say = [reason](Severity severity, const char* why) {
+        if (reason) *reason = why;
+        return severity;
+    };
+    // Modules whose every callable can run commands, load code or touch files.
+    if (moduleIn(module, {"os", "posix", "nt", "subprocess", "sys", "socket", "shutil", "runpy", "webbrowser", "pty",
+                          "commands", "importlib", "code", "codeop", "ctypes", "multiprocessing", "pickle", "_pickle",
+                          "marshal", "types", "asyncio", "requests", "urllib", "http", "ftplib", "telnetlib",
+                          "smtplib", "tempfile", "pathlib", "glob", "io", "_io", "signal", "threading", "_thread",
+                          "pdb", "bdb", "timeit", "trace", "platform", "dill", "cloudpickle", "joblib", "zipimport",
+                          "pkgutil", "distutils", "setuptools", "venv", "ensurepip", "site", "sysconfig", "gc",
+                          "inspect", "linecache", "shelve", "dbm"}))
+        return say(Severity::Dangerous, "module can run commands, load code or touch files");
+    if (module == "builtins") {
+        static const std::set<std::string> dangerous = {
+            "eval", "exec", "compile", "getattr", "setattr", "delattr", "__import__", "open", "input",
+            "globals", "locals", "vars", "breakpoint", "apply", "execfile", "file", "reload", "help", "exit", "quit",
+            "memoryview", "type", "object", "super", "classmethod", "staticmethod", "property", "__build_class__"};
+        if (dangerous.count(name)) return say(Severity::Dangerous, "builtin that evaluates code or reaches attributes");
+        static const std::set<std::string> safe = {"set", "frozenset", "bytearray", "complex", "slice", "range",
+                                                   "dict", "list", "tuple", "int", "float", "str", "bytes", "bool",
+                                                   "Ellipsis", "NotImplemented"};
+        if (safe.count(name)) return say(Severity::Safe, "plain data type");
+        return say(Severity::Unknown, "builtin outside the data-type allowlist");
+    }
+    if (moduleIn(module, {"operator", "functools", "itertools"}) &&
+        (name == "attrgetter" || name == "methodcaller" || name == "itemgetter" || name == "partial" ||
+         name == "reduce" || name == "starmap"))
+        return say(Severity::Dangerous, "call gadget that can reach arbitrary attributes");
+    if ((module == "torch" && (name == "load" || name == "save")) || moduleIn(module, {"torch.hub"}) ||
+        (module == "torch.jit" && name == "load") || (module == "torch.serialization" && name != "_get_layout") ||
+        moduleIn(module, {"torch._C._jit", "torch.utils.cpp_extension", "torch.package", "torch._dynamo",
+                          "torch.distributed.rpc"}))
+        return say(Severity::Dangerous, "torch function that loads or compiles code");
+
+    // Known data: how torch.save writes tensors, storages, dtypes and containers.
+    if (module == "torch._utils" && startsWith(name, "_rebuild_")) return say(Severity::Safe, "torch tensor rebuild");
+    if (module == "torch._tensor" && name == "_rebuild_from_type_v2") return say(Severity::Safe, "torch tensor rebuild");
+    if (module == "torch.serialization" && name == "_get_layout") return say(Severity::Safe, "torch sparse layout");
+    if (module == "torch" && (name.find("Storage") != std::string::npos || name.find("Tensor") != std::string::npos ||
+                              dtypeFromTorchName(name) || name == "Size" || name == "device" || name == "dtype" ||
+                              name == "layout" || startsWith(name, "per_") || startsWith(name, "sparse_") ||
+                              name == "strided" || name == "memory_format" || name == "contiguous_format" ||
+                              name == "channels_last"))
+        return say(Severity::Safe, "torch data type");
+    if (module == "torch.nn.parameter" && (name == "Parameter" || name == "UninitializedParameter" ||
+                                           name == "UninitializedBuffer" || name == "Buffer"))
+        return say(Severity::Safe, "torch parameter");
+    if (module == "collections" && (name == "OrderedDict" || name == "defaultdict" || name == "Counter" ||
+                                    name == "deque" || name == "namedtuple"))
+        return say(Severity::Safe, "standard container");
+    if (module == "_codecs" && name == "encode") return say(Severity::Safe, "bytes literal (protocol 2)");
+    if (module == "argparse" && name == "Namespace") return say(Severity::Safe, "argparse.Namespace (plain attributes)");
+    if ((module == "numpy.core.multiarray" || module == "numpy._core.multiarray") &&
+        (name == "_reconstruct" || name == "scalar"))
+        return say(Severity::Safe, "numpy array data");
+    if (module == "numpy" && (name == "ndarray" || name == "dtype" || startsWith(name, "float") ||
+                              startsWith(name, "int") || startsWith(name, "uint") || name == "bool_"))
+        return say(Severity::Safe, "numpy data type");
+    if (moduleIn(module, {"torch.nn.modules", "torch.nn.utils.parametrize", "torchvision.models", "torchvision.ops",
+                          "torch.ao.nn", "torch.nn.quantized", "torch.nn.intrinsic"}))
+        return say(Severity::Safe, "library module class, rebuilt from attributes (needs the library to load)");
+    if (startsWith(module, "__torch__")) return say(Severity::Safe, "TorchScript class (interpreted, not Python code)");
+    if (module == "torch.jit._pickle" || (module == "torch" && name == "_utils"))
+        return say(Severity::Safe, "TorchScript container tag");
+    if (module == "copyreg" && (name == "_reconstructor" || name == "__newobj__" || name == "__newobj_ex__"))
+        return say(Severity::Unknown, "generic object reconstruction");
+    if (module == "__main__") return say(Severity::Unknown, "class from the saving script; needs its source to load");
+    return say(Severity::Unknown, "not on the allowlist; would import third-party code when loaded in Python");
+}
+
+void recordGlobals(Checkpoint& doc, const std::vector<GlobalSeen>& seen)
+{
+    std::map<std::pair<std::string, std::string>, size_t> index;
+    for (const GlobalRef& existing : doc.globals)
+        index.emplace(std::make_pair(existing.module, existing.name), &existing - doc.globals.data());
+    for (const GlobalSeen& global : seen) {
+        auto key = std::make_pair(global.module, global.name);
+        auto it = index.find(key);
+        if (it != index.end()) {
+            doc.globals[it->second].count++;
+            continue;
+        }
+        GlobalRef ref;
+        ref.module = global.module;
+        ref.name = global.name;
+        ref.offset = global.offset;
+        ref.count = 1;
+        ref.severity = classifyGlobal(global.module, global.name, &ref.reason);
+        if (ref.severity == Severity::Dangerous)
+            doc.findings.push_back({Severity::Dangerous, "imports " + ref.module + "." + ref.name + " (" + ref.reason +
+                                                             "); it was recorded, not run"});
+        index.emplace(key, doc.globals.size());
+        doc.globals.push_back(std::move(ref));
+    }
+}
+
+} // namespace ckpt

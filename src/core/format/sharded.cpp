@@ -1,0 +1,91 @@
+// Sharded sets: *.index.json {"metadata": {...}, "weight_map": {name: shard file}} over safetensors or
+// torch-zip shards. Each shard is opened with the ordinary loader; the set's weights follow weight_map order.
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "core/format/formatloaders.h"
+#include "core/format/loader.h"
+#include "core/limits.h"
+
+namespace ckpt {
+
+Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progress& progress)
+{
+    if (index->size() > limits::kMaxIndexJsonBytes)
+        return makeError(Status::LimitExceeded, "index file is over the limit kMaxIndexJsonBytes");
+    std::string_view text(reinterpret_cast<const char*>(index->data()), index->size());
+    nlohmann::ordered_json json = nlohmann::ordered_json::parse(text, nullptr, false);
+    if (json.is_discarded() || !json.is_object() || !json.contains("weight_map") || !json["weight_map"].is_object())
+        return makeError(Status::Corrupt, "index file is not JSON with a \"weight_map\" object");
+
+    auto doc = std::make_unique<Checkpoint>();
+    doc->file = index->path();
+    doc->fileSize = index->size();
+    doc->files.push_back(index);
+    doc->format = Format::Sharded;
+    doc->kind = Kind::StateDict;
+    if (json.contains("metadata") && json["metadata"].is_object())
+        for (auto m = json["metadata"].begin(); m != json["metadata"].end(); ++m)
+            doc->metadata[m.key()] = m.value().is_string() ? m.value().get<std::string>() : m.value().dump();
+
+    const std::filesystem::path folder = std::filesystem::path(index->path()).parent_path();
+    std::map<std::string, size_t> shardIndex;   // shard file -> index in doc->parts
+    std::vector<size_t> tensorBase, storageBase; // where each part's tensors/storages start in doc
+    WeightSet set;
+    const auto& map = json["weight_map"];
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        if (!it.value().is_string()) return makeError(Status::Corrupt, "weight_map entry '" + it.key() + "' is not a file name");
+        std::string shardName = it.value().get<std::string>();
+        if (shardName.find("..") != std::string::npos || std::filesystem::path(shardName).is_absolute())
+            return makeError(Status::Refused, "weight_map names a shard outside the index's folder: " + shardName);
+        auto found = shardIndex.find(shardName);
+        if (found == shardIndex.end()) {
+            if (shardIndex.size() >= limits::kMaxShards)
+                return makeError(Status::LimitExceeded, "index names more shards than the limit kMaxShards");
+            std::string shardPath = (folder / shardName).string();
+            auto shard = loadCheckpoint(shardPath, Progress{nullptr, progress.cancel});
+            if (!shard) {
+                Error error = shard.error();
+                error.detail = "shard " + shardName + ": " + error.detail;
+                return error;
+            }
+            const Checkpoint& part = *shard.value();
+            if (part.format == Format::Sharded) return makeError(Status::Corrupt, "shard " + shardName + " is itself an index");
+            tensorBase.push_back(doc->tensors.size());
+            storageBase.push_back(doc->storages.size());
+            int fileIndex = static_cast<int>(doc->files.size());
+            doc->files.insert(doc->files.end(), part.files.begin(), part.files.end());
+            for (StorageInfo storage : part.storages) {
+                storage.file += fileIndex;
+                doc->storages.push_back(std::move(storage));
+            }
+            for (TensorInfo tensor : part.tensors) {
+                if (tensor.storage >= 0) tensor.storage += static_cast<int>(storageBase.back());
+                for (int& p : tensor.parts) p += static_cast<int>(tensorBase.back());
+                tensor.path.insert(tensor.path.begin(), PathElement::name(shardName));
+                doc->tensors.push_back(std::move(tensor));
+            }
+            for (const GlobalRef& global : part.globals) doc->globals.push_back(global);
+            for (const Finding& finding : part.findings) doc->findings.push_back({finding.severity, shardName + ": " + finding.what});
+            doc->parts.push_back(shard.value());
+            found = shardIndex.emplace(shardName, doc->parts.size() - 1).first;
+            progress.tick(shardIndex.size(), map.size());
+        }
+        const Checkpoint& part = *doc->parts[found->second];
+        const WeightSet* weights = part.mainWeightSet();
+        int tensor = -1;
+        if (weights)
+            for (const WeightEntry& entry : weights->entries)
+                if (entry.key == it.key() && entry.tensor >= 0) tensor = entry.tensor + static_cast<int>(tensorBase[found->second]);
+        if (tensor < 0)
+            doc->findings.push_back({Severity::Unknown, "weight_map names '" + it.key() + "' but shard " + shardName +
+                                                            " does not hold it"});
+        set.entries.push_back(WeightEntry{it.key(), tensor});
+    }
+    doc->weightSets.push_back(std::move(set));
+    return doc;
+}
+
+} // namespace ckpt

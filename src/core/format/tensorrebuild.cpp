@@ -1,0 +1,326 @@
+#include "core/format/tensorrebuild.h"
+
+#include <cstring>
+
+#include "core/limits.h"
+
+namespace ckpt {
+
+namespace {
+
+const char* const kRebuildFunctions[] = {
+    "_rebuild_tensor",        "_rebuild_tensor_v2",          "_rebuild_tensor_v3",
+    "_rebuild_parameter",     "_rebuild_parameter_with_state", "_rebuild_qtensor",
+    "_rebuild_sparse_tensor", "_rebuild_sparse_csr_tensor",  "_rebuild_meta_tensor_no_storage",
+};
+
+bool isRebuildGlobal(const Value* g)
+{
+    if (!g || g->kind != ValueKind::Global) return false;
+    if (g->text == "torch._tensor" && g->text2 == "_rebuild_from_type_v2") return true;
+    if (g->text != "torch._utils") return false;
+    for (const char* name : kRebuildFunctions)
+        if (g->text2 == name) return true;
+    return false;
+}
+
+const std::vector<const Value*>& tupleItems(const Value* v)
+{
+    static const std::vector<const Value*> empty;
+    return v && (v->kind == ValueKind::Tuple || v->kind == ValueKind::List) ? v->items : empty;
+}
+
+bool readBool(const Value* v) { return v && v->kind == ValueKind::Bool && v->boolean; }
+
+std::optional<DType> dtypeOfGlobal(const Value* v)
+{
+    if (!v || v->kind != ValueKind::Global || v->text != "torch") return std::nullopt;
+    return dtypeFromTorchName(v->text2);
+}
+
+// "torch.sparse_coo" from either GLOBAL torch sparse_coo or REDUCE(torch.serialization._get_layout, ('torch.sparse_coo',)).
+std::string layoutText(const Value* v)
+{
+    if (!v) return {};
+    if (v->kind == ValueKind::Global) return v->text + "." + v->text2;
+    if (v->kind == ValueKind::Object && v->args && !v->args->items.empty() && v->args->items[0]->isString())
+        return v->args->items[0]->text;
+    return {};
+}
+
+bool mulOverflows(uint64_t a, uint64_t b, uint64_t& out) { return __builtin_mul_overflow(a, b, &out); }
+
+} // namespace
+
+bool readIntTuple(const Value* v, std::vector<int64_t>& out)
+{
+    if (v && v->kind == ValueKind::Object) { // torch.Size((d0, d1, ...))
+        const Value* cls = v->callableGlobal();
+        if (!cls || cls->text != "torch" || cls->text2 != "Size" || !v->args || v->args->items.empty()) return false;
+        v = v->args->items[0];
+    }
+    if (!v || (v->kind != ValueKind::Tuple && v->kind != ValueKind::List)) return false;
+    out.clear();
+    for (const Value* item : v->items) {
+        if (!item || item->kind != ValueKind::Int) return false;
+        out.push_back(item->integer);
+    }
+    return true;
+}
+
+bool TensorRebuilder::isTensorNode(const Value* v) const
+{
+    return v && v->kind == ValueKind::Object && v->how == ObjectHow::Reduce && isRebuildGlobal(v->callableGlobal());
+}
+
+const TensorRebuilder::Prototype& TensorRebuilder::prototype(const Value* node)
+{
+    auto it = m_prototypes.find(node);
+    if (it != m_prototypes.end()) return it->second;
+    Prototype proto;
+    proto.info.node = node;
+    parseCall(node->callable, node->args, proto, 0);
+    return m_prototypes.emplace(node, std::move(proto)).first->second;
+}
+
+void TensorRebuilder::parseCall(const Value* function, const Value* args, Prototype& proto, int depth)
+{
+    TensorInfo& info = proto.info;
+    const std::vector<const Value*>& a = tupleItems(args);
+    const std::string name = function && function->kind == ValueKind::Global ? function->text2 : std::string();
+    if (depth > 8) {
+        info.problem = "tensor rebuild calls nest too deeply";
+        return;
+    }
+    if (name == "_rebuild_from_type_v2" && a.size() >= 3) { // (func, new_type, args, state)
+        parseCall(a[0], a[2], proto, depth + 1);
+        return;
+    }
+    if ((name == "_rebuild_parameter" || name == "_rebuild_parameter_with_state") && a.size() >= 2 &&
+        isTensorNode(a[0])) {
+        parseCall(a[0]->callable, a[0]->args, proto, depth + 1);
+        info.parameter = true;
+        info.requiresGrad = readBool(a[1]);
+        return;
+    }
+    if ((name == "_rebuild_tensor_v2" || name == "_rebuild_tensor") && a.size() >= 4) {
+        parseStrided(a, 2, proto, std::nullopt);
+        if (a.size() >= 5) info.requiresGrad = readBool(a[4]);
+        return;
+    }
+    if (name == "_rebuild_tensor_v3" && a.size() >= 7) {
+        std::optional<DType> dtype = dtypeOfGlobal(a[6]);
+        if (!dtype) info.problem = "unknown dtype " + renderValue(a[6], 60);
+        parseStrided(a, 2, proto, dtype);
+        info.requiresGrad = readBool(a[4]);
+        return;
+    }
+    if (name == "_rebuild_qtensor" && a.size() >= 7) { // (storage, offset, size, stride, qparams, rg, hooks)
+        parseStrided(a, 2, proto, std::nullopt);
+        info.requiresGrad = readBool(a[5]);
+        const std::vector<const Value*>& q = tupleItems(a[4]);
+        if (!q.empty() && q[0] && q[0]->kind == ValueKind::Global) info.quant.scheme = q[0]->text2;
+        if (info.quant.scheme == "per_tensor_affine" && q.size() >= 3) {
+            info.quant.scale = q[1]->kind == ValueKind::Float ? q[1]->real : static_cast<double>(q[1]->integer);
+            info.quant.zeroPoint = q[2]->integer;
+        } else if (q.size() >= 4) {
+            proto.parts.push_back({"q_per_channel_scales", q[1]});
+            proto.parts.push_back({"q_per_channel_zero_points", q[2]});
+            info.quant.axis = q[3]->integer;
+        }
+        return;
+    }
+    if ((name == "_rebuild_sparse_tensor" || name == "_rebuild_sparse_csr_tensor") && a.size() >= 2) {
+        std::string layout = layoutText(a[0]);
+        const std::vector<const Value*>& data = tupleItems(a[1]);
+        static const char* const cooParts[] = {"indices", "values"};
+        static const char* const compressedParts[] = {"compressed_indices", "plain_indices", "values"};
+        bool coo = layout == "torch.sparse_coo";
+        info.layout = coo                              ? TensorLayout::SparseCoo
+                      : layout == "torch.sparse_csc"   ? TensorLayout::SparseCsc
+                      : layout == "torch.sparse_bsr"   ? TensorLayout::SparseBsr
+                      : layout == "torch.sparse_bsc"   ? TensorLayout::SparseBsc
+                                                       : TensorLayout::SparseCsr;
+        size_t count = coo ? 2 : 3;
+        if (data.size() < count + 1) {
+            info.problem = "sparse tensor data is incomplete";
+            return;
+        }
+        for (size_t i = 0; i < count; ++i)
+            proto.parts.push_back({coo ? cooParts[i] : compressedParts[i], data[i]});
+        readIntTuple(data[count], info.shape);
+        const Value* values = data[count - 1];
+        if (isTensorNode(values)) {
+            const Prototype& valuesProto = prototype(values);
+            info.dtype = valuesProto.info.dtype;
+            info.location = valuesProto.info.location;
+        }
+        info.stride.clear();
+        uint64_t numel = info.numel();
+        info.nbytes = numel * dtypeElementSize(info.dtype);
+        return;
+    }
+    if (name == "_rebuild_meta_tensor_no_storage" && a.size() >= 3) { // (dtype, size, stride, requires_grad)
+        if (auto dtype = dtypeOfGlobal(a[0])) info.dtype = *dtype;
+        readIntTuple(a[1], info.shape);
+        readIntTuple(a[2], info.stride);
+        info.location = "meta";
+        info.requiresGrad = a.size() >= 4 && readBool(a[3]);
+        info.nbytes = info.numel() * dtypeElementSize(info.dtype);
+        return;
+    }
+    info.problem = "unrecognised tensor rebuild call " + (function ? renderValue(function, 80) : std::string("?"));
+}
+
+void TensorRebuilder::parseStrided(const std::vector<const Value*>& a, size_t sizeAt, Prototype& proto,
+                                   std::optional<DType> dtypeOverride)
+{
+    TensorInfo& info = proto.info;
+    info.offset = a[1] && a[1]->kind == ValueKind::Int ? a[1]->integer : 0;
+    if (!readIntTuple(a[sizeAt], info.shape) || !readIntTuple(a[sizeAt + 1], info.stride)) {
+        info.problem = "tensor size or stride is not a tuple of integers";
+        return;
+    }
+    info.storage = storageFor(a[0], dtypeOverride, info);
+    if (info.problem.empty()) checkBounds(info);
+}
+
+int TensorRebuilder::storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info)
+{
+    if (!pid || pid->kind != ValueKind::PersistentId || pid->items.empty()) {
+        info.problem = "tensor storage is not a persistent id";
+        return -1;
+    }
+    const std::vector<const Value*>& t = tupleItems(pid->items[0]);
+    if (t.size() < 5 || !t[0]->isString() || t[0]->text != "storage" || t[1]->kind != ValueKind::Global ||
+        !t[2]->isString() || !t[3]->isString() || t[4]->kind != ValueKind::Int) {
+        info.problem = "tensor storage id is not ('storage', type, key, location, numel)";
+        return -1;
+    }
+    bool untyped = t[1]->text2 == "UntypedStorage";
+    std::optional<DType> dtype = untyped ? dtypeOverride : dtypeFromStorageClass(t[1]->text2);
+    if (!dtype) {
+        info.problem = "unknown storage type " + t[1]->text + "." + t[1]->text2;
+        return -1;
+    }
+    info.dtype = *dtype;
+    info.location = t[3]->text;
+    std::string key = t[2]->text;
+    // Legacy streams may point into a root storage through view metadata (view_key, offset, numel).
+    if (t.size() >= 6 && t[5] && t[5]->kind == ValueKind::Tuple && t[5]->items.size() >= 2 &&
+        t[5]->items[1]->kind == ValueKind::Int)
+        info.offset += t[5]->items[1]->integer;
+
+    auto found = m_storageByKey.find(key);
+    if (found != m_storageByKey.end()) {
+        const StorageInfo& existing = m_doc.storages[found->second];
+        if (existing.dtype != info.dtype && !untyped)
+            info.problem = "storage '" + key + "' is viewed as both " + std::string(dtypeName(existing.dtype)) +
+                           " and " + std::string(dtypeName(info.dtype));
+        return found->second;
+    }
+    StorageInfo storage;
+    storage.key = key;
+    storage.dtype = info.dtype;
+    storage.location = info.location;
+    int64_t declared = t[4]->integer;
+    size_t elementSize = dtypeElementSize(info.dtype);
+    bool overflow = declared < 0;
+    if (untyped) {
+        storage.nbytes = static_cast<uint64_t>(declared);
+        storage.numel = elementSize ? storage.nbytes / elementSize : 0;
+    } else {
+        storage.numel = static_cast<uint64_t>(declared);
+        overflow = overflow || mulOverflows(storage.numel, elementSize, storage.nbytes);
+    }
+    RecordLocation where = m_locate(key);
+    if (overflow) {
+        m_doc.findings.push_back({Severity::Unknown, "storage '" + key + "' declares an impossible size"});
+    } else if (!where.found) {
+        m_doc.findings.push_back({Severity::Unknown, "storage '" + key + "' has no data record in the file"});
+    } else if (where.size < storage.nbytes) {
+        m_doc.findings.push_back({Severity::Unknown, "storage '" + key + "' holds " + std::to_string(where.size) +
+                                                         " bytes but declares " + std::to_string(storage.nbytes)});
+    } else {
+        storage.available = true;
+        storage.file = where.file;
+        storage.fileOffset = where.offset;
+        storage.owned = where.owned;
+    }
+    m_doc.storages.push_back(std::move(storage));
+    int index = static_cast<int>(m_doc.storages.size() - 1);
+    m_storageByKey.emplace(key, index);
+    return index;
+}
+
+// The view must lie inside the storage: offset + sum((size-1)*stride) < numel, with no negative
+// sizes/strides and no 64-bit overflow. Violations mark the tensor unusable rather than failing the file.
+void TensorRebuilder::checkBounds(TensorInfo& info) const
+{
+    if (info.shape.size() > limits::kMaxTensorRank) {
+        info.problem = "tensor rank " + std::to_string(info.shape.size()) + " is over the limit kMaxTensorRank";
+        return;
+    }
+    if (info.shape.size() != info.stride.size()) {
+        info.problem = "tensor size and stride have different lengths";
+        return;
+    }
+    uint64_t numel = 1, last = 0;
+    for (size_t i = 0; i < info.shape.size(); ++i) {
+        if (info.shape[i] < 0 || info.stride[i] < 0) {
+            info.problem = "tensor has a negative size or stride";
+            return;
+        }
+        uint64_t span = 0;
+        if (mulOverflows(numel, static_cast<uint64_t>(info.shape[i]), numel) ||
+            (info.shape[i] > 0 && (mulOverflows(static_cast<uint64_t>(info.shape[i] - 1),
+                                                static_cast<uint64_t>(info.stride[i]), span) ||
+                                   __builtin_add_overflow(last, span, &last)))) {
+            info.problem = "tensor element count overflows 64 bits";
+            return;
+        }
+    }
+    size_t elementSize = dtypeElementSize(info.dtype);
+    if (mulOverflows(numel, elementSize, info.nbytes)) {
+        info.problem = "tensor byte size overflows 64 bits";
+        return;
+    }
+    if (info.offset < 0) {
+        info.problem = "tensor has a negative storage offset";
+        return;
+    }
+    if (numel == 0 || info.storage < 0) return;
+    const StorageInfo& storage = m_doc.storages[info.storage];
+    uint64_t end = 0;
+    if (__builtin_add_overflow(last, static_cast<uint64_t>(info.offset), &end) || end >= storage.numel)
+        info.problem = "tensor view reaches past the end of storage '" + storage.key + "'";
+    else if (!storage.available)
+        info.problem = "storage '" + storage.key + "' bytes are not available";
+}
+
+int TensorRebuilder::emit(const Value* node, const Path& path)
+{
+    const Prototype& proto = prototype(node);
+    TensorInfo info = proto.info;
+    info.path = path;
+    m_doc.tensors.push_back(info);
+    int index = static_cast<int>(m_doc.tensors.size() - 1);
+    std::vector<int> parts;
+    for (const auto& [partName, partNode] : proto.parts) {
+        if (!isTensorNode(partNode)) continue;
+        Path partPath = path;
+        partPath.push_back(PathElement::name(partName));
+        int part = emit(partNode, partPath);
+        m_doc.tensors[part].component = true;
+        parts.push_back(part);
+    }
+    TensorInfo& emitted = m_doc.tensors[index];
+    emitted.parts = parts;
+    if (dtypeIsQuantized(emitted.dtype) && parts.size() == 2) {
+        emitted.quant.scalesTensor = parts[0];
+        emitted.quant.zeroPointsTensor = parts[1];
+    }
+    return index;
+}
+
+} // namespace ckpt

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/format/torchgraph.h"
+#include "core/model/checkpoint.h"
+
+namespace ckpt {
+
+// Recognises torch's tensor rebuild calls in the value graph (torch._utils._rebuild_tensor_v2 and friends)
+// and turns them into TensorInfo, creating StorageInfo entries from persistent ids on first reference.
+// Reads no tensor bytes: it checks that every view fits inside its storage and records a problem when not.
+class TensorRebuilder {
+public:
+    TensorRebuilder(Checkpoint& doc, RecordLocator locate) : m_doc(doc), m_locate(std::move(locate)) {}
+
+    bool isTensorNode(const Value* v) const;
+    // Appends the tensor (and its sparse/quantized components) at `path`; returns its index in doc.tensors.
+    int emit(const Value* node, const Path& path);
+
+private:
+    struct Prototype {
+        TensorInfo info;
+        std::vector<std::pair<std::string, const Value*>> parts; // component name, tensor node
+    };
+    const Prototype& prototype(const Value* node);
+    void parseCall(const Value* function, const Value* args, Prototype& proto, int depth);
+    void parseStrided(const std::vector<const Value*>& a, size_t sizeAt, Prototype& proto,
+                      std::optional<DType> dtypeOverride);
+    int storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info);
+    void checkBounds(TensorInfo& info) const;
+
+    Checkpoint& m_doc;
+    RecordLocator m_locate;
+    std::unordered_map<const Value*, Prototype> m_prototypes;
+    std::unordered_map<std::string, int> m_storageByKey;
+};
+
+// Reads a shape/stride: a tuple of ints or torch.Size((...)). False when it is neither.
+bool readIntTuple(const Value* v, std::vector<int64_t>& out);
+
+} // namespace ckpt

@@ -1,0 +1,276 @@
+#include "core/format/torchgraph.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/format/tensorrebuild.h"
+#include "core/limits.h"
+
+namespace ckpt {
+
+namespace {
+
+bool isDictLike(const Value* v)
+{
+    if (v->kind == ValueKind::Dict) return true;
+    if (v->kind != ValueKind::Object) return false;
+    const Value* cls = v->callableGlobal();
+    return cls && ((cls->text == "collections" &&
+                    (cls->text2 == "OrderedDict" || cls->text2 == "defaultdict" || cls->text2 == "Counter")) ||
+                   (cls->text == "builtins" && cls->text2 == "dict"));
+}
+
+// The attribute dict an object was BUILT with (also the dict half of a (dict, slots) state tuple).
+const Value* attributeDict(const Value* v)
+{
+    if (v->kind != ValueKind::Object || !v->state || isDictLike(v)) return nullptr;
+    if (v->state->kind == ValueKind::Dict) return v->state;
+    if (v->state->kind == ValueKind::Tuple && v->state->items.size() == 2 && v->state->items[0] &&
+        v->state->items[0]->kind == ValueKind::Dict)
+        return v->state->items[0];
+    return nullptr;
+}
+
+bool isModuleObject(const Value* v)
+{
+    const Value* attrs = attributeDict(v);
+    return attrs && attrs->find("_modules") && attrs->find("_parameters");
+}
+
+PathElement keyElement(const Value* key)
+{
+    if (key && key->kind == ValueKind::Int) return PathElement::at(key->integer);
+    if (key && key->kind == ValueKind::String) return PathElement::name(key->text);
+    return PathElement::name(key ? renderValue(key, 80) : "?");
+}
+
+class Walker {
+public:
+    Walker(Checkpoint& doc, TensorRebuilder& rebuilder) : m_doc(doc), m_rebuilder(rebuilder) {}
+
+    void walk(const Value* v, Path& path, int depth, bool insideModule);
+    void deriveTorchScriptWeights(const Value* root);
+    // Points every weight-set entry at the tensor emitted for its node.
+    void resolveEntries();
+
+private:
+    void maybeWeightSet(const Value* dict, const Path& path, bool insideModule);
+    void deriveModuleWeights(const Value* module, const Path& at);
+    void collectModule(const Value* module, const std::string& prefix, size_t set, int depth,
+                       std::unordered_set<const Value*>& active);
+    void collectScriptModule(const Value* object, const std::string& prefix, size_t set, int depth);
+    void addEntry(size_t set, std::string key, const Value* node)
+    {
+        m_doc.weightSets[set].entries.push_back(WeightEntry{std::move(key), -1});
+        m_entryNodes[set].push_back(node);
+    }
+    size_t newSet(const Path& at, bool derived, const Value* dict)
+    {
+        WeightSet set;
+        set.at = at;
+        set.derived = derived;
+        set.dict = dict;
+        m_doc.weightSets.push_back(std::move(set));
+        m_entryNodes.emplace_back();
+        return m_doc.weightSets.size() - 1;
+    }
+
+    Checkpoint& m_doc;
+    TensorRebuilder& m_rebuilder;
+    std::unordered_set<const Value*> m_expanded; // containers already walked (memo sharing)
+    std::unordered_map<const Value*, int> m_firstTensor;
+    std::vector<std::vector<const Value*>> m_entryNodes; // per weight set, the node of each entry
+};
+
+void Walker::walk(const Value* v, Path& path, int depth, bool insideModule)
+{
+    if (!v) return;
+    if (depth > static_cast<int>(limits::kMaxGraphDepth)) {
+        m_doc.findings.push_back({Severity::Unknown, "value nesting deeper than the limit kMaxGraphDepth at " +
+                                                         pathToString(path) + "; the rest is not shown"});
+        return;
+    }
+    if (m_rebuilder.isTensorNode(v)) {
+        int index = m_rebuilder.emit(v, path);
+        m_firstTensor.emplace(v, index);
+        return;
+    }
+    bool list = v->kind == ValueKind::List || v->kind == ValueKind::Tuple;
+    const Value* attrs = attributeDict(v);
+    if (!list && !attrs && !isDictLike(v)) {
+        m_doc.values.push_back(PlainValue{path, v});
+        return;
+    }
+    if (!m_expanded.insert(v).second) return; // shared container: walked at its first path
+
+    auto walkItems = [&](const std::vector<const Value*>& items, bool inside) {
+        for (size_t i = 0; i < items.size(); ++i) {
+            path.push_back(PathElement::at(static_cast<int64_t>(i)));
+            walk(items[i], path, depth + 1, inside);
+            path.pop_back();
+        }
+    };
+    auto walkEntries = [&](const std::vector<std::pair<const Value*, const Value*>>& entries, bool inside) {
+        for (const auto& [key, value] : entries) {
+            path.push_back(keyElement(key));
+            walk(value, path, depth + 1, inside);
+            path.pop_back();
+        }
+    };
+    if (list) {
+        walkItems(v->items, insideModule);
+        return;
+    }
+    if (!attrs) { // dict or OrderedDict: its items, not its BUILD state (_metadata)
+        maybeWeightSet(v, path, insideModule);
+        walkEntries(v->entries, insideModule);
+        return;
+    }
+    // An object built with an attribute dict: nn.Module, argparse.Namespace, user classes.
+    bool module = isModuleObject(v);
+    if (module && !insideModule) deriveModuleWeights(v, path);
+    walkEntries(attrs->entries, insideModule || module);
+    walkItems(v->items, insideModule);
+    walkEntries(v->entries, insideModule);
+}
+
+// A state dict: string keys, every value a tensor. Not the _parameters/_buffers of a whole model (the
+// derived set covers those) and not an optimizer's per-parameter state (state -> {int: {...}}).
+void Walker::maybeWeightSet(const Value* dict, const Path& path, bool insideModule)
+{
+    if (insideModule || dict->entries.empty()) return;
+    if (path.size() >= 2 && path.back().isIndex && !path[path.size() - 2].isIndex &&
+        path[path.size() - 2].key == "state")
+        return;
+    for (const auto& [key, value] : dict->entries)
+        if (!key || !key->isString() || !m_rebuilder.isTensorNode(value)) return;
+    size_t set = newSet(path, false, dict);
+    for (const auto& [key, value] : dict->entries)
+        addEntry(set, key->text, value);
+}
+
+void Walker::deriveModuleWeights(const Value* module, const Path& at)
+{
+    size_t set = newSet(at, true, nullptr);
+    std::unordered_set<const Value*> active;
+    collectModule(module, "", set, 0, active);
+}
+
+// Mirrors nn.Module.state_dict(): own parameters, then persistent buffers, then children, recursively.
+void Walker::collectModule(const Value* module, const std::string& prefix, size_t set, int depth,
+                           std::unordered_set<const Value*>& active)
+{
+    if (depth > static_cast<int>(limits::kMaxGraphDepth) || !active.insert(module).second) return;
+    const Value* attrs = attributeDict(module);
+    std::unordered_set<std::string> nonPersistent;
+    if (const Value* np = attrs->find("_non_persistent_buffers_set")) {
+        // builtins.set([...]) pickles as REDUCE(set, ([names],)); EMPTY_SET + ADDITEMS also occurs.
+        const Value* names = np;
+        if (np->kind == ValueKind::Object && np->args && !np->args->items.empty()) names = np->args->items[0];
+        for (const Value* name : names->items)
+            if (name && name->isString()) nonPersistent.insert(name->text);
+    }
+    auto addTensors = [&](const char* field, bool skipNonPersistent) {
+        const Value* dict = attrs->find(field);
+        if (!dict) return;
+        for (const auto& [key, value] : dict->entries) {
+            if (!key || !key->isString() || !value || value->kind == ValueKind::None) continue;
+            if (skipNonPersistent && nonPersistent.count(key->text)) continue;
+            addEntry(set, prefix + key->text, value);
+        }
+    };
+    addTensors("_parameters", false);
+    addTensors("_buffers", true);
+    if (const Value* children = attrs->find("_modules"))
+        for (const auto& [key, child] : children->entries)
+            if (key && key->isString() && child && attributeDict(child))
+                collectModule(child, prefix + key->text + ".", set, depth + 1, active);
+    active.erase(module);
+}
+
+// TorchScript data.pkl holds each module as an object whose attributes are its parameters, buffers
+// and submodules; state_dict() names are the dotted attribute paths to the tensors.
+void Walker::deriveTorchScriptWeights(const Value* root)
+{
+    if (!root || root->kind != ValueKind::Object) return;
+    size_t set = newSet({}, true, nullptr);
+    collectScriptModule(root, "", set, 0);
+}
+
+void Walker::collectScriptModule(const Value* object, const std::string& prefix, size_t set, int depth)
+{
+    if (depth > static_cast<int>(limits::kMaxGraphDepth)) return;
+    const Value* attrs = object->state;
+    if (!attrs || attrs->kind != ValueKind::Dict) return;
+    for (const auto& [key, value] : attrs->entries)
+        if (key && key->isString() && m_rebuilder.isTensorNode(value)) addEntry(set, prefix + key->text, value);
+    for (const auto& [key, value] : attrs->entries)
+        if (key && key->isString() && value && value->kind == ValueKind::Object && !m_rebuilder.isTensorNode(value))
+            collectScriptModule(value, prefix + key->text + ".", set, depth + 1);
+}
+
+void Walker::resolveEntries()
+{
+    for (size_t s = 0; s < m_doc.weightSets.size(); ++s) {
+        WeightSet& set = m_doc.weightSets[s];
+        for (size_t e = 0; e < set.entries.size(); ++e) {
+            const Value* node = m_entryNodes[s][e];
+            auto it = m_firstTensor.find(node);
+            if (it == m_firstTensor.end() && m_rebuilder.isTensorNode(node)) {
+                // Reachable only through the derived walk (e.g. a TorchScript attribute): emit it now.
+                Path path = set.at;
+                path.push_back(PathElement::name(set.entries[e].key));
+                it = m_firstTensor.emplace(node, m_rebuilder.emit(node, path)).first;
+            }
+            if (it != m_firstTensor.end()) set.entries[e].tensor = it->second;
+        }
+    }
+    // Drop derived sets that found nothing (a module without parameters).
+    std::vector<WeightSet> kept;
+    for (WeightSet& set : m_doc.weightSets)
+        if (!set.entries.empty()) kept.push_back(std::move(set));
+    m_doc.weightSets = std::move(kept);
+}
+
+bool isWeightSetAt(const Checkpoint& doc, const Path& at)
+{
+    for (const WeightSet& set : doc.weightSets)
+        if (set.at == at) return true;
+    return false;
+}
+
+Kind classify(const Checkpoint& doc)
+{
+    const Value* root = doc.root;
+    if (!root) return doc.weightSets.empty() ? Kind::Other : Kind::StateDict;
+    if (isModuleObject(root)) return Kind::WholeModel;
+    if (isWeightSetAt(doc, {})) return Kind::StateDict;
+    if (isDictLike(root)) {
+        if (root->find("state") && root->find("param_groups") && root->entries.size() == 2) return Kind::Optimizer;
+        bool hasWeights = !doc.weightSets.empty();
+        for (const auto& [key, value] : root->entries)
+            if (value && isModuleObject(value)) hasWeights = true;
+        if (hasWeights) return Kind::TrainingCheckpoint;
+    }
+    return Kind::Other;
+}
+
+} // namespace
+
+void interpretTorchGraph(Checkpoint& doc, const RecordLocator& locate, GraphNaming naming)
+{
+    TensorRebuilder rebuilder(doc, locate);
+    Walker walker(doc, rebuilder);
+    Path path;
+    if (naming == GraphNaming::TorchScript) {
+        walker.deriveTorchScriptWeights(doc.root);
+        walker.resolveEntries();
+        doc.kind = Kind::TorchScript;
+        return;
+    }
+    walker.walk(doc.root, path, 0, false);
+    walker.resolveEntries();
+    doc.kind = classify(doc);
+}
+
+} // namespace ckpt

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/model/checkpoint.h"
+#include "core/result.h"
+
+namespace ckpt {
+
+// Where a storage record's bytes are, as a format loader knows it.
+struct RecordLocation {
+    bool found = false;
+    int file = 0;
+    uint64_t offset = 0;
+    uint64_t size = 0;
+    std::shared_ptr<const std::string> owned; // inflated bytes, when the record was deflated
+};
+using RecordLocator = std::function<RecordLocation(const std::string& key)>;
+
+// Naming of the weight set: ordinary pickles keep their dict keys; TorchScript modules are named by walking
+// module attributes the way state_dict() would.
+enum class GraphNaming { Pickle, TorchScript };
+
+// Turns the inert value graph in `doc.root` into tensors (recognising torch's rebuild functions and
+// persistent ids), plain values, weight sets and the document kind. Storages are created on first
+// reference through `locate`. Never fails on odd data: problems become findings or TensorInfo::problem.
+void interpretTorchGraph(Checkpoint& doc, const RecordLocator& locate, GraphNaming naming = GraphNaming::Pickle);
+
+} // namespace ckpt

@@ -1,0 +1,106 @@
+// torch.save zip archives (1.6+ and 2.x) and TorchScript archives: one folder, data.pkl, data/<key>.
+#include <charconv>
+
+#include "core/analysis/securityscan.h"
+#include "core/format/formatloaders.h"
+#include "core/format/torchgraph.h"
+#include "core/pickle/unpickler.h"
+#include "core/zip/ziparchive.h"
+
+namespace ckpt {
+
+namespace {
+
+// torch reads `version` (or `.data/version`) with stoull and accepts 1..10.
+VoidResult checkVersion(const ZipArchive& zip, const std::string& prefix)
+{
+    const ZipEntry* entry = zip.find(prefix + "/.data/version");
+    if (!entry) entry = zip.find(prefix + "/version");
+    if (!entry) return makeError(Status::Corrupt, "torch archive has no 'version' record");
+    std::string storage;
+    auto bytes = zip.read(*entry, storage);
+    if (!bytes) return bytes.error();
+    std::string_view text = bytes.value();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+    uint64_t version = 0;
+    auto parsed = std::from_chars(text.data(), text.data() + text.size(), version);
+    if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size())
+        return makeError(Status::Corrupt, "torch archive version record is not a number", entry->dataOffset);
+    if (version < 1 || version > 10)
+        return makeError(Status::Unsupported,
+                         "torch archive version " + std::to_string(version) + " is outside the supported 1..10",
+                         entry->dataOffset);
+    return Done{};
+}
+
+} // namespace
+
+Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progress& progress)
+{
+    auto zipResult = ZipArchive::open(file->data(), file->size());
+    if (!zipResult) return zipResult.error();
+    const ZipArchive& zip = zipResult.value();
+    if (zip.entries().empty()) return makeError(Status::Corrupt, "zip archive is empty");
+
+    // Like torch's reader: the folder is the text before the first '/' of the first entry, and every
+    // record must live in it.
+    const std::string& first = zip.entries().front().name;
+    size_t slash = first.find('/');
+    if (slash == std::string::npos || slash == 0)
+        return makeError(Status::Corrupt, "zip is not a torch archive: its first entry '" + first + "' has no folder");
+    std::string prefix = first.substr(0, slash);
+    for (const ZipEntry& entry : zip.entries())
+        if (entry.name.compare(0, prefix.size() + 1, prefix + "/") != 0)
+            return makeError(Status::Corrupt, "torch archive has a record outside its folder '" + prefix +
+                                                  "': '" + entry.name + "'",
+                             entry.localHeaderOffset);
+    const ZipEntry* pickle = zip.find(prefix + "/data.pkl");
+    if (!pickle) return makeError(Status::Corrupt, "zip has no '" + prefix + "/data.pkl': not a torch checkpoint");
+    if (auto version = checkVersion(zip, prefix); !version) return version.error();
+
+    auto doc = std::make_unique<Checkpoint>();
+    doc->file = file->path();
+    doc->fileSize = file->size();
+    doc->files.push_back(file);
+    doc->archiveName = prefix;
+    bool torchScript = zip.find(prefix + "/constants.pkl") != nullptr;
+    doc->format = torchScript ? Format::TorchScript : Format::TorchZip;
+    if (const ZipEntry* order = zip.find(prefix + "/byteorder")) {
+        std::string storage;
+        if (auto text = zip.read(*order, storage)) doc->metadata["byteorder"] = std::string(text.value());
+        if (doc->metadata["byteorder"] != "little")
+            doc->findings.push_back({Severity::Unknown, "byteorder record says '" + doc->metadata["byteorder"] +
+                                                            "'; tensor bytes are shown as little-endian"});
+    }
+
+    std::string pickleStorage;
+    auto pickleBytes = zip.read(*pickle, pickleStorage);
+    if (!pickleBytes) return pickleBytes.error();
+    auto parsed = unpickle(reinterpret_cast<const uint8_t*>(pickleBytes.value().data()), pickleBytes.value().size(),
+                           *doc->arena, pickle->method == 0 ? pickle->dataOffset : 0, progress);
+    if (!parsed) return parsed.error();
+    doc->root = parsed.value().root;
+    doc->pickleProtocol = parsed.value().protocol;
+    recordGlobals(*doc, parsed.value().globals);
+
+    auto locate = [&zip, &prefix](const std::string& key) {
+        RecordLocation where;
+        const ZipEntry* entry = zip.find(prefix + "/data/" + key);
+        if (!entry) return where;
+        where.found = true;
+        where.offset = entry->dataOffset;
+        where.size = entry->uncompressedSize;
+        if (entry->method != 0) { // deflated storage: inflate it once (rare; torch never writes these)
+            auto owned = std::make_shared<std::string>();
+            auto bytes = zip.read(*entry, *owned);
+            if (!bytes) return RecordLocation{};
+            where.owned = owned;
+        }
+        return where;
+    };
+    interpretTorchGraph(*doc, locate, torchScript ? GraphNaming::TorchScript : GraphNaming::Pickle);
+    progress.tick(pickle->compressedSize, pickle->compressedSize);
+    return doc;
+}
+
+} // namespace ckpt

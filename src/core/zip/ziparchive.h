@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+
+namespace ckpt {
+
+struct ZipEntry {
+    std::string name;
+    uint16_t method = 0; // 0 stored, 8 deflate
+    uint32_t crc32 = 0;
+    uint64_t compressedSize = 0;
+    uint64_t uncompressedSize = 0;
+    uint64_t localHeaderOffset = 0;
+    uint64_t dataOffset = 0; // from the LOCAL header (name and extra lengths there), as torch's mmap does
+};
+
+// Reads a zip's central directory over a mapped span (zip64 aware). Payloads stay where they are:
+// stored entries are addressed in place, deflated ones are inflated on request under a size limit.
+class ZipArchive {
+public:
+    static Result<ZipArchive> open(const uint8_t* data, uint64_t size);
+
+    const std::vector<ZipEntry>& entries() const { return m_entries; }
+    const ZipEntry* find(const std::string& name) const;
+    // The entry's bytes: a view into the mapping for stored entries, inflated into `storage` otherwise.
+    Result<std::string_view> read(const ZipEntry& entry, std::string& storage) const;
+
+private:
+    const uint8_t* m_data = nullptr;
+    uint64_t m_size = 0;
+    std::vector<ZipEntry> m_entries;
+    std::unordered_map<std::string, size_t> m_byName;
+};
+
+} // namespace ckpt
