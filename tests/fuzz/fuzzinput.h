@@ -37,8 +37,19 @@ public:
             if (n <= 0) __builtin_trap();
             done += static_cast<size_t>(n);
         }
-        return "/proc/self/fd/" + std::to_string(m_fd);
+        return path();
     }
+    // Overwrites one byte in place (corruption tests flip and restore without rewriting the file).
+    void patch(uint64_t offset, uint8_t byte)
+    {
+        if (::pwrite(m_fd, &byte, 1, static_cast<off_t>(offset)) != 1) __builtin_trap();
+    }
+    // Shrinks the content to `size` bytes.
+    void truncate(uint64_t size)
+    {
+        if (::ftruncate(m_fd, static_cast<off_t>(size)) != 0) __builtin_trap();
+    }
+    std::string path() const { return "/proc/self/fd/" + std::to_string(m_fd); }
 
 private:
     int m_fd;

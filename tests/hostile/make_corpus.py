@@ -19,6 +19,7 @@ import argparse
 import io
 import json
 import os
+import random
 import struct
 import sys
 import zipfile
@@ -290,15 +291,18 @@ CORPUS = {}
 
 
 def hostile(name, ext, data, dangerous, not_safe=(), sentinel=None, victim=None, fires=True, container="pickle",
-            note=""):
+            note="", may_refuse=False, has_weights=False):
     """dangerous: "module.name" globals the engine must report with Severity::Dangerous.
     not_safe: globals that must be reported as at least Unknown (never Safe).
     sentinel: what appears if the payload runs: {"env": name} (in $CKPT_SENTINEL_DIR), {"cwd": name} (current dir).
     victim: a directory (in the current directory) the payload would delete.
-    fires: whether a real unpickler/torch.load would run the payload (checked once by hand, see README.md)."""
+    fires: whether a real unpickler/torch.load would run the payload (checked by prove_payloads.py).
+    may_refuse: the engine may refuse to open the file instead of reporting the payload (torch refuses it too).
+    has_weights: the file holds a state dict, so an export refusal must be about the dangerous global."""
     CORPUS[name] = (data, ext, {
         "file": name + ext, "container": container, "dangerous": sorted(dangerous), "not_safe": sorted(not_safe),
-        "sentinel": sentinel, "victim": victim, "fires": fires, "note": note})
+        "sentinel": sentinel, "victim": victim, "fires": fires, "note": note,
+        "may_refuse": may_refuse, "has_weights": has_weights})
 
 
 def call_reduce(module, name, emit_args, proto=2):
@@ -477,7 +481,7 @@ def build_corpus():
     rebuild_tensor(p, "1", 2, 0, [2], [1], requires_grad=rg_payload(n))
     p.setitems().stop()
     hostile(n, ".pth", torch_zip(p.bytes(), records={"0": float_bytes(4), "1": float_bytes(2)}), ["os.system"],
-            sentinel={"env": n}, container="torch-zip")
+            sentinel={"env": n}, container="torch-zip", has_weights=True)
     # The storage itself replaced by a payload call inside _rebuild_tensor_v2's argument tuple.
     n = "zip_payload_as_storage"
     p = P()
@@ -499,7 +503,7 @@ def build_corpus():
     p.global_("posix", "system").str(shell_cmd(n)).tuple1().reduce()
     p.setitem().setitem().setitem().build().stop()
     hostile(n, ".pth", torch_zip(p.bytes(), records={"0": float_bytes(4)}), ["posix.system"], sentinel={"env": n},
-            container="torch-zip")
+            container="torch-zip", has_weights=True)
     # A benign-looking state dict where the payload sits in a parameter wrapper's hooks argument.
     n = "zip_payload_in_parameter_hooks"
     p = P()
@@ -509,7 +513,7 @@ def build_corpus():
     p.global_("builtins", "eval").str(py_code(n)).tuple1().reduce()
     p.tuple().reduce().setitem().stop()
     hostile(n, ".pth", torch_zip(p.bytes(), records={"0": float_bytes(4)}), ["builtins.eval"], sentinel={"env": n},
-            container="torch-zip")
+            container="torch-zip", has_weights=True)
     # The data.pkl deflated, so its opcodes do not appear in the file's raw bytes.
     n = "zip_deflated_payload"
     hostile(n, ".pth", torch_zip(call_reduce("os", "system", args_str(shell_cmd(n))), compress_pkl=True),
@@ -528,17 +532,16 @@ def build_corpus():
     payload = call_reduce("os", "system", args_str(shell_cmd(n)))
     hostile(n, ".pth", torch_zip(benign.bytes(), folder="archive", extra_folders=[("hidden", payload)]),
             ["os.system"], sentinel={"env": n}, container="torch-zip", fires=False,
-            note="two top-level folders; refusing the file is also acceptable")
+            note="two top-level folders; refusing the file is also acceptable", may_refuse=True)
     n = "zip_second_folder_last"
     payload = call_reduce("os", "system", args_str(shell_cmd(n)))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("archive/data.pkl", benign.bytes())
-        z.writestr("archive/version", b"3\n")
-        z.writestr("zzz/data.pkl", payload)
-        z.writestr("zzz/version", b"3\n")
+        for name, data in (("archive/data.pkl", benign.bytes()), ("archive/version", b"3\n"),
+                           ("zzz/data.pkl", payload), ("zzz/version", b"3\n")):
+            z.writestr(zipfile.ZipInfo(name), data)  # ZipInfo: a fixed 1980 date, so output is reproducible
     hostile(n, ".pth", buf.getvalue(), ["os.system"], sentinel={"env": n}, container="torch-zip", fires=False,
-            note="two top-level folders; refusing the file is also acceptable")
+            note="two top-level folders; refusing the file is also acceptable", may_refuse=True)
 
     # --- Legacy streams ------------------------------------------------------------------------------------------
     def legacy_state_dict(payload_name=None):
@@ -553,23 +556,23 @@ def build_corpus():
     storages = [("94000000", 4, float_bytes(4))]
     n = "legacy_payload_in_main"
     hostile(n, ".pt", legacy_stream(legacy_state_dict(n), storages), ["os.system"], sentinel={"env": n},
-            container="torch-legacy")
+            container="torch-legacy", has_weights=True)
     # After the storages: torch never reads it, but a file that carries it is not clean.
     n = "legacy_payload_after_storages"
     hostile(n, ".pt", legacy_stream(legacy_state_dict(), storages,
                                     trailing=call_reduce("os", "system", args_str(shell_cmd(n)))),
             ["os.system"], sentinel={"env": n}, container="torch-legacy", fires=False,
-            note="trailing pickle after the storage bytes")
+            note="trailing pickle after the storage bytes", has_weights=True)
     # torch.load unpickles the sys_info and the key list with the full unpickler as well.
     n = "legacy_payload_in_sys_info"
     hostile(n, ".pt", legacy_stream(legacy_state_dict(), storages,
                                     sys_info=call_reduce("os", "system", args_str(shell_cmd(n)))),
-            ["os.system"], sentinel={"env": n}, container="torch-legacy")
+            ["os.system"], sentinel={"env": n}, container="torch-legacy", has_weights=True)
     n = "legacy_payload_in_key_list"
     k = P().empty_list().mark().str("94000000").global_("posix", "system").str(shell_cmd(n)).tuple1().reduce()
     k.pop().appends().stop()
     hostile(n, ".pt", legacy_stream(legacy_state_dict(), storages, keys_pickle=k.bytes()), ["posix.system"],
-            sentinel={"env": n}, container="torch-legacy")
+            sentinel={"env": n}, container="torch-legacy", has_weights=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -642,7 +645,8 @@ def build_limits():
     limit("binunicode_4g", ".pkl", p.bytes(), "error", "string|limit|truncat|end|length",
           "BINUNICODE length 4 GiB - 1")
     p = P(4).op(b"\x95", struct.pack("<Q", 2**63)).raw(b"N.")
-    limit("frame_huge", ".pkl", p.bytes(), "error|bounded", "frame|truncat|end|length", "FRAME length 2**63")
+    limit("frame_huge", ".pkl", p.bytes(), "bounded", "frame|truncat|end|length",
+          "FRAME length 2**63 (a reader may skip frames, but must not allocate or seek by them)")
 
     # --- nesting and stack depth (1e6) ---------------------------------------------------------------------------
     limit("mark_depth_1e6", ".pkl", P().raw(b"(" * 1000000).stop().bytes(), "error", "mark|depth|nest|limit",
@@ -660,6 +664,15 @@ def build_limits():
           "200000-deep list chain through a single memo slot")
     limit("dup_stack_200k", ".pkl", P().none().raw(b"2" * 200000).stop().bytes(), "error",
           "stack|depth|limit", "200k DUPs > kMaxPickleStackDepth")
+
+    # 8 million values from 2-byte opcodes (NONE/EMPTY_LIST/... then POP): 16 MB of pickle, deflated to ~80 kB with
+    # enough variety to stay far below the inflate-ratio limit. Each value costs the engine far more than 2 bytes, so
+    # only a value budget that fits the memory cap keeps this bounded.
+    rng = random.Random(1)
+    parts = [b"N0" * 126 + rng.choice([b"]0", b")0", b"}0", b"N0"]) * 2 for _ in range(8000000 // 128)]
+    limit("pickle_value_amplification", ".pth", torch_zip(P().raw(b"".join(parts)).none().stop().bytes(),
+                                                         compress_pkl=True), "bounded", "value|limit|memory",
+          "8e6 values from a 16 MB data.pkl deflated to 80 kB: must stay under the 1 GiB cap")
 
     # --- memo tricks -------------------------------------------------------------------------------------------
     limit("memo_self_list", ".pkl", P().empty_list().put(0).get(0).append().stop().bytes(), "bounded", "",
@@ -764,8 +777,9 @@ def build_limits():
     limit("safetensors_negative_shape", ".safetensors",
           st({"w": {"dtype": "F32", "shape": [-4], "data_offsets": [0, 16]}}, b"\0" * 16),
           "error_or_unavailable", "shape|negative|size|mismatch|invalid", "negative dimension")
-    limit("safetensors_deep_json", ".safetensors", st(None, raw_header=b"[" * 100000 + b"]" * 100000), "error",
-          "header|json|depth|nest|object|invalid|limit|parse", "JSON header nested 1e5 deep")
+    limit("safetensors_deep_json", ".safetensors", st(None, raw_header=b'{"a":' + b"[" * 100000 + b"]" * 100000 + b"}"),
+          "error",
+          "header|json|depth|nest|object|invalid|limit|parse|lacks", "JSON header nested 1e5 deep")
     # --- sharded index -----------------------------------------------------------------------------------------
     limit("index_deep_json.safetensors.index", ".json",
           b'{"weight_map": ' + b"[" * 100000 + b"]" * 100000 + b"}", "error",

@@ -7,9 +7,13 @@
 
 #include <fstream>
 
-namespace ckpt::test {
+namespace ckpt::test
+{
 
-std::string hostileDir() { return std::string(CKPT_SOURCE_DIR) + "/tests/hostile"; }
+std::string hostileDir()
+{
+    return std::string(CKPT_SOURCE_DIR) + "/tests/hostile";
+}
 
 nlohmann::json hostileManifest(const std::string& folder)
 {

@@ -10,9 +10,10 @@
 
 // Shared by the hardening tests: the committed hostile corpus and limit inputs (tests/hostile), and running the
 // CLI as a child under a memory and a time cap.
-namespace ckpt::test {
+namespace ckpt::test
+{
 
-std::string hostileDir();                            // <source>/tests/hostile
+std::string hostileDir();                                  // <source>/tests/hostile
 nlohmann::json hostileManifest(const std::string& folder); // folder: "corpus" or "limits"
 
 // True when this binary was built with AddressSanitizer, which needs terabytes of address space for its shadow
@@ -24,8 +25,8 @@ struct ChildResult {
     bool crashed = false;  // killed by a signal (segfault, abort, the memory cap's SIGKILL)
     bool timedOut = false; // still running at the time cap; it was killed
     qint64 elapsedMs = 0;
-    QByteArray out;        // the first MiB of stdout (all of it goes to a temporary file, so a runaway
-    qint64 outBytes = 0;   // writer cannot exhaust the test's memory); outBytes counts everything
+    QByteArray out;      // the first MiB of stdout (all of it goes to a temporary file, so a runaway
+    qint64 outBytes = 0; // writer cannot exhaust the test's memory); outBytes counts everything
     QByteArray err;
 };
 
