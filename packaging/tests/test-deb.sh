@@ -29,7 +29,7 @@ fi
 required=(
   ./usr/bin/ckpt
   ./usr/share/man/man1/ckpt.1.gz
-  ./usr/share/applications/io.github.checkpoint_inspector.CheckpointInspector.desktop
+  ./usr/share/applications/checkpoint-inspector.desktop
   ./usr/share/metainfo/io.github.checkpoint_inspector.CheckpointInspector.metainfo.xml
   ./usr/share/mime/packages/checkpoint-inspector.xml
   ./usr/share/icons/hicolor/scalable/apps/checkpoint-inspector.svg
