@@ -140,7 +140,9 @@ public:
         m_chunkElems = std::max<uint64_t>(1, chunkBytes / width);
         m_flat = !plan.quantized || t.quant.scheme == RawQuant::Scheme::PerTensor;
         m_flat = m_flat && (t.shape.empty() || isDenseNonOverlapping(t));
-        if (m_flat) {
+        if (m_numel == 0) {
+            m_count = 0; // nothing to read: an empty tensor may not even have a data pointer
+        } else if (m_flat) {
             m_count = (m_numel + m_chunkElems - 1) / m_chunkElems;
         } else {
             // Strided views and per-channel quantization: whole rows of dim 0 per chunk.
@@ -176,7 +178,7 @@ public:
             piece = m_view.narrow(0, row, rows);
             if (m_plan.quantized) {
                 at::Tensor scales = m_scales, zeros = m_zeros;
-                if (m_t.quant.axis == 0) {
+                if (m_t.quant.scheme == RawQuant::Scheme::PerChannel && m_t.quant.axis == 0) {
                     scales = scales.narrow(0, row, rows);
                     zeros = zeros.narrow(0, row, rows);
                 }
