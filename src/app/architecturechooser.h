@@ -1,0 +1,38 @@
+#pragma once
+
+#include <QWidget>
+
+class QComboBox;
+class QToolButton;
+class QMenu;
+
+namespace ckpt::app
+{
+
+// The toolbar's architecture picker: a searchable list of the built-in catalog ("builtin:resnet18"), plus a
+// menu for a TorchScript file, another checkpoint or a JSON key list. Emits the chosen spec string; an empty
+// string means "no architecture".
+class ArchitectureChooser : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit ArchitectureChooser(QWidget* parent = nullptr);
+
+    // Adds the file actions to the button's menu (they live in the window so the menu bar shares them).
+    void setFileActions(const QList<QAction*>& actions);
+    // Shows `spec` as the current choice without emitting (adds it to the list when it is a file).
+    void setCurrentSpec(const QString& spec, const QString& label = {});
+    QString currentSpec() const;
+
+signals:
+    void architectureChosen(const QString& spec);
+
+private:
+    void activate(int index);
+
+    QComboBox* m_combo = nullptr;
+    QToolButton* m_more = nullptr;
+    QMenu* m_menu = nullptr;
+};
+
+} // namespace ckpt::app

@@ -1,0 +1,229 @@
+#include "app/detailpane.h"
+
+#include <cmath>
+
+#include <QFormLayout>
+#include <QLabel>
+#include <QScrollArea>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrent>
+
+#include "app/histogramchart.h"
+#include "models/formatting.h"
+
+namespace ckpt::app
+{
+
+namespace
+{
+
+QString q(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+
+QString num(double v)
+{
+    return std::isnan(v) ? QStringLiteral("-") : QString::number(v, 'g', 6);
+}
+
+} // namespace
+
+DetailPane::DetailPane(QWidget* parent) : QWidget(parent)
+{
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* body = new QWidget(scroll);
+    auto* layout = new QVBoxLayout(body);
+    m_title = new QLabel(tr("Select a row to see its details."), body);
+    m_title->setWordWrap(true);
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont f = m_title->font();
+    f.setBold(true);
+    m_title->setFont(f);
+    m_form = new QFormLayout;
+    m_form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    m_stats = new QLabel(body);
+    m_stats->setWordWrap(true);
+    m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_chart = new HistogramChart(body);
+    m_chart->hide();
+    layout->addWidget(m_title);
+    layout->addLayout(m_form);
+    layout->addWidget(m_stats);
+    layout->addWidget(m_chart, 1);
+    layout->addStretch();
+    scroll->setWidget(body);
+    outer->addWidget(scroll);
+}
+
+DetailPane::~DetailPane()
+{
+    cancelStats();
+}
+
+QString DetailPane::statsText() const
+{
+    return m_stats->text();
+}
+
+void DetailPane::setTree(std::shared_ptr<const models::CheckpointTree> tree)
+{
+    cancelStats();
+    m_tree = std::move(tree);
+    clearForm();
+    m_title->setText(tr("Select a row to see its details."));
+}
+
+void DetailPane::clearForm()
+{
+    while (m_form->rowCount() > 0)
+        m_form->removeRow(0);
+    m_stats->clear();
+    m_chart->clear();
+    m_chart->hide();
+}
+
+void DetailPane::addRow(const QString& label, const QString& value)
+{
+    auto* v = new QLabel(value);
+    v->setWordWrap(true);
+    v->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_form->addRow(label, v);
+}
+
+void DetailPane::cancelStats()
+{
+    if (m_cancel) *m_cancel = true;
+    m_cancel.reset();
+    if (m_watcher) {
+        // The worker finishes on its own (it polls the flag); its answer is no longer wanted.
+        m_watcher->disconnect(this);
+        connect(m_watcher, &QFutureWatcherBase::finished, m_watcher, &QObject::deleteLater);
+        m_watcher = nullptr;
+    }
+}
+
+void DetailPane::showNode(int id)
+{
+    cancelStats();
+    clearForm();
+    if (!m_tree || id <= 0 || id >= m_tree->size()) {
+        m_title->setText(tr("Select a row to see its details."));
+        return;
+    }
+    const models::TreeNode& n = m_tree->node(id);
+    m_title->setText(q(m_tree->fullPath(id)));
+    const Checkpoint& doc = m_tree->document();
+    switch (n.kind) {
+    case models::NodeKind::Tensor:
+        showTensor(n.ref);
+        break;
+    case models::NodeKind::Value: {
+        const PlainValue& v = doc.values[size_t(n.ref)];
+        addRow(tr("Value"), q(renderValue(v.value, 2000)));
+        break;
+    }
+    case models::NodeKind::Ghost: {
+        const models::GhostEntry& g = m_tree->overlay()->missing[size_t(n.ref)];
+        addRow(tr("Missing key"), q(g.archKey));
+        addRow(tr("Expected shape"), models::shapeText(g.archShape));
+        addRow(tr("Expected dtype"), q(std::string(dtypeName(g.archDtype))));
+        break;
+    }
+    default:
+        addRow(tr("Tensors"), models::countText(uint64_t(n.tensorCount)));
+        addRow(tr("Parameters"), models::countText(n.elements));
+        addRow(tr("Size"), models::humanBytes(n.bytes));
+        break;
+    }
+}
+
+void DetailPane::showTensor(int index)
+{
+    const Checkpoint& doc = m_tree->document();
+    const TensorInfo& t = doc.tensors[size_t(index)];
+    addRow(tr("Dtype"), q(std::string(dtypeName(t.dtype))));
+    addRow(tr("Shape"), models::shapeText(t.shape));
+    addRow(tr("Strides"), models::shapeText(t.stride));
+    addRow(tr("Elements"), models::countText(t.numel()));
+    addRow(tr("Size"), models::humanBytes(t.nbytes));
+    addRow(tr("Location"), q(t.location));
+    if (t.layout != TensorLayout::Strided) addRow(tr("Layout"), QString::fromLatin1(layoutName(t.layout)));
+    if (dtypeIsQuantized(t.dtype))
+        addRow(tr("Quantization"),
+               tr("%1, scale %2, zero point %3").arg(q(t.quant.scheme)).arg(t.quant.scale).arg(t.quant.zeroPoint));
+    addRow(tr("Kind"), t.parameter ? tr("Parameter (requires_grad %1)").arg(t.requiresGrad ? "True" : "False")
+                                   : tr("Tensor (requires_grad %1)").arg(t.requiresGrad ? "True" : "False"));
+    if (t.storage >= 0 && size_t(t.storage) < doc.storages.size()) {
+        const StorageInfo& s = doc.storages[size_t(t.storage)];
+        addRow(tr("Storage"), tr("key %1, offset %2 elements, %3 (%4)")
+                                  .arg(q(s.key))
+                                  .arg(t.offset)
+                                  .arg(models::humanBytes(s.nbytes), q(std::string(dtypeName(s.dtype)))));
+        QStringList views;
+        int shown = 0, total = 0;
+        for (size_t i = 0; i < doc.tensors.size(); ++i) {
+            if (int(i) == index || doc.tensors[i].storage != t.storage || doc.tensors[i].component) continue;
+            ++total;
+            if (shown++ < 8) views << q(pathToString(doc.tensors[i].path));
+        }
+        if (total > shown) views << tr("... and %1 more").arg(total - shown);
+        addRow(tr("Views sharing storage"), views.isEmpty() ? tr("none") : views.join(QLatin1Char('\n')));
+    } else {
+        addRow(tr("Storage"), tr("none (meta or sparse tensor)"));
+    }
+    if (const models::RowMatch* m = m_tree->rowMatch(m_tree->nodeForTensor(index))) {
+        addRow(tr("Architecture key"), q(m->archKey));
+        if (!m->archShape.empty() || m->state == models::MatchState::ShapeMismatch)
+            addRow(tr("Expected shape"), models::shapeText(m->archShape));
+    }
+    startStats(index);
+}
+
+void DetailPane::startStats(int index)
+{
+    QString why;
+    if (!tensorStatsAvailable(&why)) {
+        m_stats->setText(tr("Statistics unavailable: %1").arg(why));
+        emit statsFinished();
+        return;
+    }
+    m_stats->setText(tr("Computing statistics..."));
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    auto cancel = m_cancel;
+    CheckpointPtr doc = m_tree->documentPtr();
+    m_watcher = new QFutureWatcher<StatsAnswer>(this);
+    auto* watcher = m_watcher;
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
+        m_watcher = nullptr;
+        m_cancel.reset();
+        watcher->deleteLater();
+        const StatsAnswer a = watcher->result();
+        if (!a.ok) {
+            m_stats->setText(tr("Statistics unavailable: %1").arg(a.error));
+            emit statsFinished();
+            return;
+        }
+        const tensor::TensorStats& s = a.stats;
+        m_stats->setText(tr("min %1   max %2   mean %3   std %4\nzeros %5   NaN %6   +Inf %7   -Inf %8   (on %9)")
+                             .arg(num(s.min), num(s.max), num(s.mean), num(s.std))
+                             .arg(s.zeros)
+                             .arg(s.nan)
+                             .arg(s.posinf)
+                             .arg(s.neginf)
+                             .arg(q(s.device)));
+        if (!s.counts.empty()) {
+            m_chart->setHistogram(s.edges, s.counts, tr("Histogram of %1 values").arg(models::countText(s.count)));
+            m_chart->show();
+        }
+        emit statsFinished();
+    });
+    watcher->setFuture(
+        QtConcurrent::run([doc, index, cancel] { return computeTensorStats(doc, index, cancel.get()); }));
+}
+
+} // namespace ckpt::app

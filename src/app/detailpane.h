@@ -1,0 +1,54 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+#include "app/tensorstatsjob.h"
+#include "models/checkpointtree.h"
+
+class QLabel;
+class QFormLayout;
+
+namespace ckpt::app
+{
+
+class HistogramChart;
+
+// What the selected row is: a tensor's dtype, shape, strides, storage, location and the views sharing its
+// storage, then statistics and a histogram computed in the background. A new selection cancels the old job.
+class DetailPane : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit DetailPane(QWidget* parent = nullptr);
+    ~DetailPane() override;
+
+    void setTree(std::shared_ptr<const models::CheckpointTree> tree);
+    void showNode(int nodeId);
+    bool statsRunning() const { return m_watcher != nullptr; }
+    HistogramChart* chart() const { return m_chart; }
+    QString statsText() const;
+
+signals:
+    void statsFinished(); // a job for the current selection ended (result shown or error shown)
+
+private:
+    void showTensor(int tensor);
+    void startStats(int tensor);
+    void cancelStats();
+    void clearForm();
+    void addRow(const QString& label, const QString& value);
+
+    std::shared_ptr<const models::CheckpointTree> m_tree;
+    QLabel* m_title = nullptr;
+    QFormLayout* m_form = nullptr;
+    QLabel* m_stats = nullptr;
+    HistogramChart* m_chart = nullptr;
+    QFutureWatcher<StatsAnswer>* m_watcher = nullptr;
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+};
+
+} // namespace ckpt::app

@@ -1,0 +1,279 @@
+#include "app/diffwindow.h"
+#include "ui_diffwindow.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QPointer>
+#include <QScrollBar>
+#include <QtConcurrent/QtConcurrent>
+
+#include "models/diffheadline.h"
+#include "models/difftreemodel.h"
+#include "models/statuscolors.h"
+
+namespace ckpt::app
+{
+
+struct DiffWindow::Outcome {
+    CheckpointPtr left, right;
+    std::shared_ptr<const CheckpointDiff> diff;
+    QString error;
+};
+
+namespace
+{
+
+QString legendHtml(const QPalette& pal)
+{
+    using models::MatchState;
+    const std::pair<MatchState, const char*> items[] = {
+        {MatchState::Ok, "equal"},
+        {MatchState::DtypeMismatch, "values differ"},
+        {MatchState::ShapeMismatch, "shape/dtype differs"},
+        {MatchState::Renamed, "location differs"},
+        {MatchState::Unexpected, "one side only"},
+    };
+    QStringList parts;
+    for (const auto& [state, text] : items)
+        parts << QStringLiteral("<span style='color:%1'>&#9679; %2</span>")
+                     .arg(models::StatusColors::foreground(state, pal).name(), QLatin1String(text));
+    return parts.join(QStringLiteral("&nbsp; "));
+}
+
+} // namespace
+
+DiffWindow::DiffWindow(QWidget* parent) : QWidget(parent), m_ui(std::make_unique<Ui::DiffWindow>())
+{
+    m_ui->setupUi(this);
+    m_left = new models::DiffTreeModel(models::DiffTreeModel::Left, this);
+    m_right = new models::DiffTreeModel(models::DiffTreeModel::Right, this);
+    m_ui->leftView->setModel(m_left);
+    m_ui->rightView->setModel(m_right);
+    for (QTreeView* v : {m_ui->leftView, m_ui->rightView}) {
+        v->header()->setSectionResizeMode(QHeaderView::Interactive);
+        v->setColumnWidth(models::DiffTreeModel::NameColumn, 170);
+        v->setColumnWidth(models::DiffTreeModel::KeyColumn, 190);
+    }
+    m_ui->legendLabel->setText(legendHtml(palette()));
+    m_ui->progressBar->hide();
+    m_ui->cancelButton->hide();
+    m_ui->valuesButton->setEnabled(false);
+    connect(m_ui->differencesOnlyCheck, &QCheckBox::toggled, this, &DiffWindow::setDifferencesOnly);
+    connect(m_ui->valuesButton, &QPushButton::clicked, this, &DiffWindow::compareValues);
+    connect(m_ui->cancelButton, &QPushButton::clicked, this, [this] {
+        if (m_cancel) *m_cancel = true;
+    });
+    syncViews();
+}
+
+DiffWindow::~DiffWindow()
+{
+    if (m_cancel) *m_cancel = true;
+    if (m_watcher) m_watcher->waitForFinished();
+}
+
+QTreeView* DiffWindow::leftView() const
+{
+    return m_ui->leftView;
+}
+
+QTreeView* DiffWindow::rightView() const
+{
+    return m_ui->rightView;
+}
+
+void DiffWindow::syncViews()
+{
+    QTreeView* l = m_ui->leftView;
+    QTreeView* r = m_ui->rightView;
+    // Same rows on both sides, so the scroll positions can simply follow each other.
+    connect(l->verticalScrollBar(), &QScrollBar::valueChanged, r->verticalScrollBar(), &QScrollBar::setValue);
+    connect(r->verticalScrollBar(), &QScrollBar::valueChanged, l->verticalScrollBar(), &QScrollBar::setValue);
+    connect(l, &QTreeView::expanded, this, [this, l, r](const QModelIndex& i) { mirror(l, r, i, true); });
+    connect(r, &QTreeView::expanded, this, [this, l, r](const QModelIndex& i) { mirror(r, l, i, true); });
+    connect(l, &QTreeView::collapsed, this, [this, l, r](const QModelIndex& i) { mirror(l, r, i, false); });
+    connect(r, &QTreeView::collapsed, this, [this, l, r](const QModelIndex& i) { mirror(r, l, i, false); });
+    auto follow = [this](QTreeView* from, QTreeView* to) {
+        connect(from->selectionModel(), &QItemSelectionModel::currentChanged, this,
+                [this, from, to](const QModelIndex& current) {
+                    if (m_syncing) return;
+                    m_syncing = true;
+                    auto* toModel = static_cast<models::DiffTreeModel*>(to->model());
+                    auto* fromModel = static_cast<models::DiffTreeModel*>(from->model());
+                    to->setCurrentIndex(toModel->indexForNode(fromModel->nodeId(current), current.column()));
+                    m_syncing = false;
+                });
+    };
+    follow(l, r);
+    follow(r, l);
+}
+
+void DiffWindow::mirror(QTreeView* from, QTreeView* to, const QModelIndex& index, bool expand)
+{
+    if (m_syncing) return;
+    m_syncing = true;
+    auto* fromModel = static_cast<models::DiffTreeModel*>(from->model());
+    auto* toModel = static_cast<models::DiffTreeModel*>(to->model());
+    to->setExpanded(toModel->indexForNode(fromModel->nodeId(index)), expand);
+    m_syncing = false;
+}
+
+void DiffWindow::compare(CheckpointPtr left, const QString& leftPath, const QString& rightPath)
+{
+    start(std::move(left), leftPath, rightPath, false);
+}
+
+void DiffWindow::compareFiles(const QString& leftPath, const QString& rightPath)
+{
+    start(nullptr, leftPath, rightPath, false);
+}
+
+void DiffWindow::compareValues()
+{
+    if (!m_leftDoc || !m_rightDoc || isBusy()) return;
+    start(m_leftDoc, m_leftPath, m_rightPath, true);
+}
+
+void DiffWindow::start(CheckpointPtr left, const QString& leftPath, const QString& rightPath, bool values)
+{
+    if (!values) m_autoValues = true;
+    m_leftPath = leftPath;
+    m_rightPath = rightPath;
+    m_error.clear();
+    setWindowTitle(
+        tr("%1 \u2194 %2 - Compare checkpoints").arg(QFileInfo(leftPath).fileName(), QFileInfo(rightPath).fileName()));
+    m_ui->leftLabel->setText(tr("<b>Left:</b> %1").arg(leftPath.toHtmlEscaped()));
+    m_ui->rightLabel->setText(tr("<b>Right:</b> %1").arg(rightPath.toHtmlEscaped()));
+    m_ui->summaryLabel->setText(values ? tr("Comparing values...") : tr("Loading and aligning..."));
+    m_ui->progressBar->setRange(0, 0);
+    m_ui->progressBar->show();
+    m_ui->cancelButton->setVisible(values);
+    m_ui->valuesButton->setEnabled(false);
+
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    auto cancel = m_cancel;
+    CheckpointPtr right = values ? m_rightDoc : nullptr;
+    QPointer<DiffWindow> self(this);
+    auto job = [left, right, leftPath, rightPath, values, cancel, self]() {
+        auto out = std::make_shared<Outcome>();
+        out->left = left;
+        out->right = right;
+        if (!out->left) {
+            Result<CheckpointPtr> r = loadCheckpoint(leftPath.toStdString());
+            if (!r.ok()) {
+                out->error = QString::fromStdString(r.error().describe(leftPath.toStdString()));
+                return out;
+            }
+            out->left = r.value();
+        }
+        if (!out->right) {
+            Result<CheckpointPtr> r = loadCheckpoint(rightPath.toStdString());
+            if (!r.ok()) {
+                out->error = QString::fromStdString(r.error().describe(rightPath.toStdString()));
+                return out;
+            }
+            out->right = r.value();
+        }
+        DiffOptions options;
+        options.values = values;
+        options.progress.cancel = cancel.get();
+        QElapsedTimer clock;
+        clock.start();
+        auto last = std::make_shared<qint64>(-1000);
+        options.progress.report = [self, clock, last](uint64_t done, uint64_t total) {
+            if (done < total && clock.elapsed() - *last < 50) return;
+            *last = clock.elapsed();
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, done, total] {
+                    if (!self || total == 0) return;
+                    self->m_ui->progressBar->setRange(0, 1000);
+                    self->m_ui->progressBar->setValue(int(double(done) * 1000.0 / double(total)));
+                },
+                Qt::QueuedConnection);
+        };
+        Result<CheckpointDiff> d = diffCheckpoints(*out->left, *out->right, options);
+        if (!d.ok())
+            out->error = QString::fromStdString(d.error().detail);
+        else
+            out->diff = std::make_shared<const CheckpointDiff>(std::move(d).value());
+        return out;
+    };
+    if (m_watcher) {
+        m_watcher->disconnect(this);
+        connect(m_watcher, &QFutureWatcherBase::finished, m_watcher, &QObject::deleteLater);
+    }
+    m_watcher = new QFutureWatcher<std::shared_ptr<Outcome>>(this);
+    connect(m_watcher, &QFutureWatcherBase::finished, this, &DiffWindow::finish);
+    m_watcher->setFuture(QtConcurrent::run(job));
+}
+
+void DiffWindow::finish()
+{
+    auto out = m_watcher->result();
+    m_watcher->deleteLater();
+    m_watcher = nullptr;
+    m_cancel.reset();
+    m_ui->progressBar->hide();
+    m_ui->cancelButton->hide();
+    if (out->left) m_leftDoc = out->left;
+    if (out->right) m_rightDoc = out->right;
+    m_ui->valuesButton->setEnabled(m_leftDoc && m_rightDoc);
+    if (!out->error.isEmpty()) {
+        m_error = out->error;
+        m_ui->summaryLabel->setText(
+            QStringLiteral("<span style='color:%1'>%2</span>")
+                .arg(models::StatusColors::dangerColor(palette()).name(), out->error.toHtmlEscaped()));
+        // A cancelled value comparison leaves the metadata diff on screen.
+        emit ready();
+        return;
+    }
+    showDiff(out->diff);
+    emit ready();
+}
+
+void DiffWindow::showDiff(std::shared_ptr<const CheckpointDiff> diff)
+{
+    m_diff = std::move(diff);
+    setDifferencesOnly(m_ui->differencesOnlyCheck->isChecked());
+    QString rule = m_diff->rule.empty() ? tr("keys compared as they are")
+                                        : tr("rule: %1").arg(QString::fromStdString(m_diff->rule.describe()));
+    m_ui->summaryLabel->setText(QStringLiteral("<b>%1</b><br>%2%3")
+                                    .arg(summaryText().toHtmlEscaped(), rule.toHtmlEscaped(),
+                                         m_diff->valuesCompared ? QString()
+                                                                : tr(" \u2014 metadata only; Compare values reads "
+                                                                     "the tensor bytes")));
+    // Small files get their values compared right away, so "equal" can be read without another click.
+    if (!m_diff->valuesCompared && m_autoValues && m_leftDoc && m_rightDoc &&
+        m_leftDoc->fileSize + m_rightDoc->fileSize <= kAutoValuesBytes) {
+        m_autoValues = false;
+        compareValues();
+    }
+}
+
+QString DiffWindow::summaryText() const
+{
+    return m_diff ? QString::fromStdString(models::diffHeadline(*m_diff)) : QString();
+}
+
+void DiffWindow::setDifferencesOnly(bool on)
+{
+    if (m_ui->differencesOnlyCheck->isChecked() != on) {
+        m_ui->differencesOnlyCheck->setChecked(on); // re-enters through the toggled signal
+        return;
+    }
+    if (!m_diff) return;
+    auto tree = models::DiffTree::build(m_diff, on);
+    m_left->setTree(tree);
+    m_right->setTree(tree);
+    if (on) {
+        m_ui->leftView->expandAll();
+        m_ui->rightView->expandAll();
+    } else {
+        m_ui->leftView->expandToDepth(0);
+        m_ui->rightView->expandToDepth(0);
+    }
+}
+
+} // namespace ckpt::app

@@ -1,0 +1,357 @@
+#include "app/exportdialog.h"
+#include "ui_exportdialog.h"
+
+#include <set>
+
+#include <QComboBox>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QPointer>
+#include <QPushButton>
+#include <QSettings>
+#include <QtConcurrent/QtConcurrent>
+
+#include "models/formatting.h"
+#include "models/statuscolors.h"
+#ifdef CKPT_HAVE_TENSOR_LOADER
+#include "tensor/tensorloader.h"
+#endif
+
+namespace ckpt::app
+{
+
+struct ExportDialog::Outcome {
+    bool ok = false;
+    QString message;
+    QString output;
+};
+
+namespace
+{
+
+QStringList detectedDevices()
+{
+    QStringList out;
+#ifdef CKPT_HAVE_TENSOR_LOADER
+    for (const tensor::CudaDevice& d : tensor::cudaDevices())
+        out << QStringLiteral("cuda:%1").arg(d.index);
+#endif
+    return out;
+}
+
+} // namespace
+
+ExportDialog::ExportDialog(CheckpointPtr doc, const QString& path, const RenameRule& rule, QWidget* parent)
+    : QDialog(parent), m_ui(std::make_unique<Ui::ExportDialog>()), m_doc(std::move(doc)), m_path(path), m_rule(rule)
+{
+    m_ui->setupUi(this);
+    m_ui->inputLabel->setText(tr("<b>Input:</b> %1 (never modified)").arg(path.toHtmlEscaped()));
+    m_ui->layoutCombo->addItem(tr("Keep keys as the rule leaves them"), int(TargetLayout::Keep));
+    m_ui->layoutCombo->addItem(tr("Single device / CPU (no `module.`)"), int(TargetLayout::Single));
+    m_ui->layoutCombo->addItem(tr("DataParallel / DDP (one `module.`)"), int(TargetLayout::DataParallel));
+    m_ui->formatCombo->addItem(tr("PyTorch (.pth, torch zip)"), int(ExportFormat::Torch));
+    m_ui->formatCombo->addItem(tr("safetensors (.safetensors, state dict only)"), int(ExportFormat::Safetensors));
+    m_ui->locationsTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_ui->locationsTable->verticalHeader()->hide();
+    m_ui->progressBar->hide();
+    fillLocations();
+
+    m_export = m_ui->buttonBox->addButton(tr("&Export"), QDialogButtonBox::ActionRole);
+    m_export->setDefault(true);
+    m_cancel = m_ui->buttonBox->addButton(tr("&Cancel export"), QDialogButtonBox::ActionRole);
+    m_cancel->hide();
+    m_open = m_ui->buttonBox->addButton(tr("&Open result"), QDialogButtonBox::ActionRole);
+    m_open->hide();
+    connect(m_export, &QPushButton::clicked, this, &ExportDialog::startExport);
+    connect(m_cancel, &QPushButton::clicked, this, &ExportDialog::cancelExport);
+    connect(m_open, &QPushButton::clicked, this, &ExportDialog::openResult);
+    connect(m_ui->buttonBox, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(m_ui->browseButton, &QPushButton::clicked, this, &ExportDialog::browse);
+    connect(m_ui->destinationEdit, &QLineEdit::textEdited, this, [this] { m_destinationEdited = true; });
+    connect(m_ui->formatCombo, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
+        // safetensors holds tensors only, so it implies a plain state dict.
+        const bool st = ExportFormat(m_ui->formatCombo->currentData().toInt()) == ExportFormat::Safetensors;
+        if (st) m_ui->stateDictOnlyCheck->setChecked(true);
+        m_ui->stateDictOnlyCheck->setEnabled(!st);
+        updateDefaultDestination();
+        updatePlan();
+    });
+    connect(m_ui->layoutCombo, qOverload<int>(&QComboBox::currentIndexChanged), this, &ExportDialog::updatePlan);
+    connect(m_ui->stateDictOnlyCheck, &QCheckBox::toggled, this, &ExportDialog::updatePlan);
+    // Whole models and training checkpoints are mostly exported to get at the weights.
+    m_ui->stateDictOnlyCheck->setChecked(m_doc->kind == Kind::WholeModel);
+    m_ui->layoutCombo->setCurrentIndex(m_rule.empty() ? 1 : 0);
+    updateDefaultDestination();
+    updatePlan();
+}
+
+ExportDialog::~ExportDialog()
+{
+    if (m_cancelFlag) *m_cancelFlag = true;
+    if (m_watcher) m_watcher->waitForFinished(); // the job reads the document this dialog holds
+}
+
+void ExportDialog::fillLocations()
+{
+    std::set<std::string> locations;
+    for (const StorageInfo& s : m_doc->storages)
+        locations.insert(s.location);
+    for (const TensorInfo& t : m_doc->tensors)
+        if (t.storage < 0 && !t.location.empty()) locations.insert(t.location);
+    const QStringList devices = detectedDevices();
+    m_ui->locationsTable->setRowCount(int(locations.size()));
+    int row = 0;
+    for (const std::string& loc : locations) {
+        const QString l = QString::fromStdString(loc);
+        auto* item = new QTableWidgetItem(l);
+        item->setFlags(Qt::ItemIsEnabled);
+        m_ui->locationsTable->setItem(row, 0, item);
+        auto* combo = new QComboBox(m_ui->locationsTable);
+        combo->addItem(tr("keep %1").arg(l), QString());
+        if (l != QLatin1String("cpu")) combo->addItem(QStringLiteral("cpu"), QStringLiteral("cpu"));
+        for (const QString& d : devices)
+            if (d != l) combo->addItem(tr("%1 (detected)").arg(d), d);
+        if (devices.isEmpty() && l.startsWith(QLatin1String("cuda")) && l != QLatin1String("cuda:0"))
+            combo->addItem(tr("cuda:0 (no CUDA device detected here)"), QStringLiteral("cuda:0"));
+        // A CUDA tag on a machine without that device is the classic load failure: default to cpu.
+        if (l.startsWith(QLatin1String("cuda")) && !devices.contains(l)) combo->setCurrentIndex(1);
+        connect(combo, qOverload<int>(&QComboBox::currentIndexChanged), this, &ExportDialog::updatePlan);
+        m_ui->locationsTable->setCellWidget(row, 1, combo);
+        ++row;
+    }
+}
+
+void ExportDialog::setLayoutTarget(TargetLayout layout)
+{
+    m_ui->layoutCombo->setCurrentIndex(m_ui->layoutCombo->findData(int(layout)));
+}
+
+void ExportDialog::setFormat(ExportFormat format)
+{
+    m_ui->formatCombo->setCurrentIndex(m_ui->formatCombo->findData(int(format)));
+}
+
+void ExportDialog::setStateDictOnly(bool on)
+{
+    m_ui->stateDictOnlyCheck->setChecked(on);
+}
+
+void ExportDialog::setDestination(const QString& path)
+{
+    m_destinationEdited = true;
+    m_ui->destinationEdit->setText(path);
+}
+
+QString ExportDialog::destination() const
+{
+    return m_ui->destinationEdit->text();
+}
+
+void ExportDialog::setLocationTarget(const QString& location, const QString& target)
+{
+    for (int row = 0; row < m_ui->locationsTable->rowCount(); ++row) {
+        if (m_ui->locationsTable->item(row, 0)->text() != location) continue;
+        auto* combo = static_cast<QComboBox*>(m_ui->locationsTable->cellWidget(row, 1));
+        int i = combo->findData(target);
+        if (i < 0) {
+            combo->addItem(target, target);
+            i = combo->count() - 1;
+        }
+        combo->setCurrentIndex(i);
+    }
+}
+
+void ExportDialog::updateDefaultDestination()
+{
+    if (m_destinationEdited) return;
+    const QFileInfo in(m_path);
+    const bool st = ExportFormat(m_ui->formatCombo->currentData().toInt()) == ExportFormat::Safetensors;
+    const QString ext = st ? QStringLiteral(".safetensors") : QStringLiteral(".pth");
+    QString dir = in.absolutePath();
+    if (!QFileInfo(dir).isWritable())
+        dir = QSettings().value(QStringLiteral("dirs/export"), QDir::homePath()).toString();
+    QString base = in.completeBaseName();
+    if (base.endsWith(QLatin1String(".index"))) base.chop(6);
+    QString candidate = QDir(dir).filePath(base + QStringLiteral("_fixed") + ext);
+    for (int n = 2; QFileInfo::exists(candidate); ++n)
+        candidate = QDir(dir).filePath(base + QStringLiteral("_fixed_%1").arg(n) + ext);
+    m_ui->destinationEdit->setText(candidate);
+}
+
+ExportOptions ExportDialog::options() const
+{
+    ExportOptions o;
+    o.format = ExportFormat(m_ui->formatCombo->currentData().toInt());
+    o.rule = m_rule;
+    o.layout = TargetLayout(m_ui->layoutCombo->currentData().toInt());
+    o.stateDictOnly = m_ui->stateDictOnlyCheck->isChecked();
+    QStringList pairs;
+    for (int row = 0; row < m_ui->locationsTable->rowCount(); ++row) {
+        const QString target =
+            static_cast<QComboBox*>(m_ui->locationsTable->cellWidget(row, 1))->currentData().toString();
+        if (!target.isEmpty()) pairs << m_ui->locationsTable->item(row, 0)->text() + QLatin1Char('=') + target;
+    }
+    if (!pairs.isEmpty()) {
+        Result<LocationMap> map = LocationMap::parse(pairs.join(QLatin1Char(',')).toStdString());
+        if (map.ok()) o.locations = map.value();
+    }
+    return o;
+}
+
+void ExportDialog::updatePlan()
+{
+    const ExportOptions o = options();
+    Exporter exporter(m_doc, o);
+    Result<RenamePlan> plan = exporter.plan();
+    QString text;
+    if (!plan.ok())
+        text = tr("The plan is refused: %1").arg(QString::fromStdString(plan.error().detail));
+    else
+        text = tr("%1 of %2 keys renamed (%3).")
+                   .arg(plan.value().changedCount())
+                   .arg(plan.value().pairs().size())
+                   .arg(QString::fromStdString(plan.value().describe()));
+    if (!o.locations.empty())
+        text += QLatin1Char(' ') + tr("Locations: %1.").arg(QString::fromStdString(o.locations.describe()));
+    m_ui->planLabel->setText(text);
+    m_export->setEnabled(plan.ok() && !isRunning());
+}
+
+void ExportDialog::browse()
+{
+    const bool st = ExportFormat(m_ui->formatCombo->currentData().toInt()) == ExportFormat::Safetensors;
+    const QString file =
+        QFileDialog::getSaveFileName(this, tr("Export to"), destination(),
+                                     st ? tr("safetensors (*.safetensors)") : tr("PyTorch checkpoints (*.pth *.pt)"));
+    if (file.isEmpty()) return;
+    QSettings().setValue(QStringLiteral("dirs/export"), QFileInfo(file).absolutePath());
+    setDestination(file);
+}
+
+void ExportDialog::openResult()
+{
+    if (m_result.isEmpty()) return;
+    emit openRequested(m_result);
+    accept();
+}
+
+void ExportDialog::setStatus(const QString& html)
+{
+    m_ui->statusLabel->setText(html);
+}
+
+QString ExportDialog::statusText() const
+{
+    return m_ui->statusLabel->text();
+}
+
+bool ExportDialog::startExport()
+{
+    if (isRunning()) return false;
+    const QString out = destination().trimmed();
+    const QString danger = models::StatusColors::dangerColor(palette()).name();
+    if (out.isEmpty()) {
+        setStatus(tr("<span style='color:%1'>Choose a destination.</span>").arg(danger));
+        return false;
+    }
+    if (QFileInfo(out).absoluteFilePath() == QFileInfo(m_path).absoluteFilePath() ||
+        QFileInfo(out).canonicalFilePath() == QFileInfo(m_path).canonicalFilePath()) {
+        setStatus(tr("<span style='color:%1'>The destination is the input file; choose another name. "
+                     "The input is never overwritten.</span>")
+                      .arg(danger));
+        return false;
+    }
+    ExportOptions o = options();
+    // An existing file is replaced only when the user picked it explicitly in the save dialog or typed it.
+    o.force = m_destinationEdited && QFileInfo::exists(out);
+    m_succeeded = false;
+    m_open->hide();
+    m_export->setEnabled(false);
+    m_cancel->show();
+    m_ui->progressBar->show();
+    m_ui->progressBar->setRange(0, 0);
+    setStatus(tr("Exporting to %1...").arg(out.toHtmlEscaped()));
+
+    m_cancelFlag = std::make_shared<std::atomic<bool>>(false);
+    auto cancel = m_cancelFlag;
+    CheckpointPtr doc = m_doc;
+    QPointer<ExportDialog> self(this);
+    auto job = [doc, o, out, cancel, self]() {
+        auto outcome = std::make_shared<Outcome>();
+        outcome->output = out;
+        QElapsedTimer clock;
+        clock.start();
+        auto lastTick = std::make_shared<qint64>(-1000);
+        Progress progress;
+        progress.cancel = cancel.get();
+        progress.report = [self, clock, lastTick](uint64_t done, uint64_t total) {
+            if (done < total && clock.elapsed() - *lastTick < 50) return;
+            *lastTick = clock.elapsed();
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, done, total] {
+                    if (!self || total == 0) return;
+                    self->m_ui->progressBar->setRange(0, 1000);
+                    self->m_ui->progressBar->setValue(int(double(done) * 1000.0 / double(total)));
+                },
+                Qt::QueuedConnection);
+        };
+        Exporter exporter(doc, o);
+        Result<ExportReport> r = exporter.run(out.toStdString(), progress);
+        if (r.ok()) {
+            outcome->ok = true;
+            const ExportReport& rep = r.value();
+            outcome->message = tr("Written and verified: %1 tensors, %2 keys, %3 in %4 ms. %5")
+                                   .arg(rep.tensors)
+                                   .arg(rep.keys)
+                                   .arg(models::humanBytes(rep.fileBytes))
+                                   .arg(clock.elapsed())
+                                   .arg(QString::fromStdString(rep.plan.describe()));
+        } else {
+            outcome->message = QString::fromStdString(r.error().describe(out.toStdString()));
+        }
+        return outcome;
+    };
+    m_watcher = new QFutureWatcher<std::shared_ptr<Outcome>>(this);
+    connect(m_watcher, &QFutureWatcherBase::finished, this, &ExportDialog::finish);
+    m_watcher->setFuture(QtConcurrent::run(job));
+    return true;
+}
+
+void ExportDialog::cancelExport()
+{
+    if (m_cancelFlag) *m_cancelFlag = true;
+    setStatus(tr("Cancelling..."));
+}
+
+void ExportDialog::finish()
+{
+    auto outcome = m_watcher->result();
+    m_watcher->deleteLater();
+    m_watcher = nullptr;
+    m_cancelFlag.reset();
+    m_cancel->hide();
+    m_ui->progressBar->hide();
+    m_export->setEnabled(true);
+    m_succeeded = outcome->ok;
+    if (outcome->ok) {
+        m_result = outcome->output;
+        setStatus(QStringLiteral("<span style='color:%1'>%2</span><br>%3")
+                      .arg(models::StatusColors::foreground(models::MatchState::Ok, palette()).name(),
+                           outcome->message.toHtmlEscaped(), outcome->output.toHtmlEscaped()));
+        m_open->show();
+        m_open->setDefault(true);
+        // The default name is taken now; a second export gets the next free one.
+        m_destinationEdited = false;
+        updateDefaultDestination();
+    } else {
+        setStatus(QStringLiteral("<span style='color:%1'>%2</span>")
+                      .arg(models::StatusColors::dangerColor(palette()).name(), outcome->message.toHtmlEscaped()));
+    }
+    emit exportFinished(outcome->ok);
+}
+
+} // namespace ckpt::app

@@ -1,0 +1,18 @@
+#include <cstdio>
+#include <cstring>
+
+#include <QApplication>
+
+#include "app/application.h"
+
+int main(int argc, char* argv[])
+{
+    // Answered before QApplication exists, so --version works without a display.
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "--version") == 0 || std::strcmp(argv[i], "-v") == 0) {
+            std::printf("%s\n", ckpt::app::versionLine());
+            return 0;
+        }
+    QApplication app(argc, argv);
+    return ckpt::app::runApplication(app);
+}

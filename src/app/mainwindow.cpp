@@ -1,0 +1,533 @@
+#include "app/mainwindow.h"
+#include "ui_mainwindow.h"
+
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGuiApplication>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenu>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QStyle>
+
+#include "app/aboutdialog.h"
+#include "app/architecturechooser.h"
+#include "app/detailpane.h"
+#include "app/diffwindow.h"
+#include "app/exportdialog.h"
+#include "app/recentfiles.h"
+#include "app/renamepreviewdialog.h"
+#include "app/samplefile.h"
+#include "models/checkpointtreemodel.h"
+#include "models/findingsmodel.h"
+#include "models/formatting.h"
+#include "models/modelroles.h"
+#include "models/statuscolors.h"
+#include "models/treefilterproxy.h"
+
+namespace ckpt::app
+{
+
+namespace
+{
+
+const char* const kCheckpointFilter =
+    "Checkpoints (*.pth *.pt *.ckpt *.bin *.safetensors *.pkl *.tar *.index.json);;All files (*)";
+
+QString legendHtml(const QPalette& pal)
+{
+    using models::MatchState;
+    QStringList parts;
+    for (MatchState s : {MatchState::Ok, MatchState::Renamed, MatchState::ShapeMismatch, MatchState::DtypeMismatch,
+                         MatchState::Unexpected, MatchState::Missing}) {
+        const QColor c = models::StatusColors::foreground(s, pal);
+        parts << QStringLiteral("<span style='color:%1'>&#9679; %2</span>")
+                     .arg(c.name(), QString::fromLatin1(models::matchStateName(s)));
+    }
+    return parts.join(QStringLiteral("&nbsp; "));
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_ui(std::make_unique<Ui::MainWindow>())
+{
+    m_ui->setupUi(this);
+    m_loader = new LoadController(this);
+    m_matcher = new ArchitectureMatcher(this);
+    m_model = new models::CheckpointTreeModel(this);
+    m_proxy = new models::TreeFilterProxy(this);
+    m_proxy->setTreeModel(m_model);
+    m_findings = new models::FindingsModel(this);
+
+    m_ui->treeView->setModel(m_proxy);
+    m_ui->treeView->sortByColumn(-1, Qt::AscendingOrder); // file order until the user sorts
+    m_ui->treeView->header()->setSectionResizeMode(QHeaderView::Interactive);
+    m_ui->treeView->setColumnWidth(models::CheckpointTreeModel::NameColumn, 260);
+    m_ui->treeView->setColumnWidth(models::CheckpointTreeModel::ShapeColumn, 150);
+    m_ui->findingsView->setModel(m_findings);
+    m_ui->findingsView->setColumnWidth(0, 80);
+    m_ui->findingsView->setColumnWidth(1, 220);
+
+    m_detail = new DetailPane(m_ui->detailHost);
+    m_ui->detailHostLayout->addWidget(m_detail);
+    m_ui->mainSplitter->setStretchFactor(0, 3);
+    m_ui->mainSplitter->setStretchFactor(1, 2);
+    m_ui->sideSplitter->setStretchFactor(0, 3);
+    m_ui->sideSplitter->setStretchFactor(1, 1);
+
+    m_ui->errorBanner->hide();
+    m_ui->matchBar->hide();
+    m_ui->errorIcon->setPixmap(style()->standardIcon(QStyle::SP_MessageBoxWarning).pixmap(20, 20));
+    m_ui->legendLabel->setText(legendHtml(palette()));
+
+    m_chooser = new ArchitectureChooser(this);
+    m_ui->mainToolBar->addWidget(m_chooser);
+    m_chooser->setFileActions({m_ui->actionLoadTorchScript, m_ui->actionCompareCheckpoint, m_ui->actionLoadKeyList});
+    m_recent = new RecentFiles(m_ui->menuRecent, this);
+
+    setupActions();
+    setupStatusBar();
+    restoreSettings();
+    updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+QTreeView* MainWindow::treeView() const
+{
+    return m_ui->treeView;
+}
+
+void MainWindow::setupActions()
+{
+    connect(m_ui->actionOpen, &QAction::triggered, this, &MainWindow::chooseAndOpen);
+    connect(m_ui->actionQuit, &QAction::triggered, this, &QWidget::close);
+    connect(m_ui->actionCompare, &QAction::triggered, this, &MainWindow::chooseDiffFile);
+    connect(m_ui->actionFixPrefixes, &QAction::triggered, this, &MainWindow::openFixPrefixes);
+    connect(m_ui->fixButton, &QPushButton::clicked, this, &MainWindow::openFixPrefixes);
+    connect(m_ui->actionExport, &QAction::triggered, this, [this] {
+        if (!m_doc) return;
+        auto* dialog = new ExportDialog(m_doc, m_path, RenameRule{}, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &ExportDialog::openRequested, this, &MainWindow::openFile);
+        dialog->show();
+    });
+    connect(m_ui->actionAbout, &QAction::triggered, this, [this] { AboutDialog(this).exec(); });
+    connect(m_ui->actionCopyKey, &QAction::triggered, this, [this] { copySelection(false); });
+    connect(m_ui->actionCopyPath, &QAction::triggered, this, [this] { copySelection(true); });
+    connect(m_ui->actionFind, &QAction::triggered, this, [this] {
+        m_ui->filterEdit->setFocus();
+        m_ui->filterEdit->selectAll();
+    });
+    connect(m_ui->actionExpandAll, &QAction::triggered, m_ui->treeView, &QTreeView::expandAll);
+    connect(m_ui->actionCollapseAll, &QAction::triggered, m_ui->treeView, &QTreeView::collapseAll);
+    connect(m_ui->expandButton, &QToolButton::clicked, m_ui->treeView, &QTreeView::expandAll);
+    connect(m_ui->collapseButton, &QToolButton::clicked, m_ui->treeView, &QTreeView::collapseAll);
+    connect(m_ui->actionSortBySize, &QAction::triggered, this,
+            [this] { m_ui->treeView->sortByColumn(models::CheckpointTreeModel::SizeColumn, Qt::DescendingOrder); });
+    connect(m_ui->actionLoadTorchScript, &QAction::triggered, this, [this] {
+        chooseArchitectureFile(tr("Load TorchScript architecture"), tr("TorchScript (*.pt *.pth *.zip);;All files (*)"),
+                               QStringLiteral("dirs/torchscript"));
+    });
+    connect(m_ui->actionCompareCheckpoint, &QAction::triggered, this, [this] {
+        chooseArchitectureFile(tr("Compare against checkpoint"), QString::fromLatin1(kCheckpointFilter),
+                               QStringLiteral("dirs/reference"));
+    });
+    connect(m_ui->actionLoadKeyList, &QAction::triggered, this, [this] {
+        chooseArchitectureFile(tr("Load key list"), tr("Key lists (*.json);;All files (*)"),
+                               QStringLiteral("dirs/keylist"));
+    });
+    connect(m_ui->actionClearArchitecture, &QAction::triggered, this, [this] {
+        m_chooser->setCurrentSpec(QString());
+        setArchitecture(QString());
+    });
+    connect(m_chooser, &ArchitectureChooser::architectureChosen, this, &MainWindow::setArchitecture);
+
+    connect(m_ui->retryButton, &QPushButton::clicked, this, [this] {
+        hideError();
+        if (m_retryMatches)
+            setArchitecture(m_archSpec);
+        else
+            m_loader->retry();
+    });
+    connect(m_ui->dismissButton, &QPushButton::clicked, this, &MainWindow::hideError);
+    connect(m_ui->filterEdit, &QLineEdit::textChanged, this, &MainWindow::applyFilter);
+    connect(m_ui->regexCheck, &QCheckBox::toggled, this, &MainWindow::applyFilter);
+    connect(m_ui->problemsCheck, &QCheckBox::toggled, this, [this](bool on) {
+        m_proxy->setProblemsOnly(on);
+        if (on) m_ui->treeView->expandAll();
+    });
+    connect(m_ui->treeView, &QWidget::customContextMenuRequested, this, &MainWindow::showContextMenu);
+    connect(m_ui->treeView->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            &MainWindow::onCurrentChanged);
+    // The proxy replaces its selection model's contents on reset; the pane follows.
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, [this] { m_detail->showNode(0); });
+
+    connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
+    connect(m_loader, &LoadController::started, this, &MainWindow::onStarted);
+    connect(m_loader, &LoadController::progress, this, &MainWindow::onProgress);
+    connect(m_loader, &LoadController::loaded, this, &MainWindow::onLoaded);
+    connect(m_loader, &LoadController::failed, this, &MainWindow::onFailed);
+    connect(m_loader, &LoadController::cancelled, this, &MainWindow::onCancelled);
+    connect(m_matcher, &ArchitectureMatcher::finished, this, &MainWindow::onMatched);
+}
+
+void MainWindow::setupStatusBar()
+{
+    m_statusSummary = new QLabel(tr("Open a checkpoint with File > Open (Ctrl+O) or drop it here."), this);
+    m_progress = new QProgressBar(this);
+    m_progress->setMaximumWidth(220);
+    m_progress->setTextVisible(false);
+    m_progress->hide();
+    m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->setToolTip(tr("Stop loading this file"));
+    m_cancel->hide();
+    connect(m_cancel, &QPushButton::clicked, m_loader, &LoadController::cancel);
+    statusBar()->addWidget(m_statusSummary, 1);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancel);
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings s;
+    restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    m_ui->mainSplitter->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
+    m_ui->sideSplitter->restoreState(s.value(QStringLiteral("window/sideSplitter")).toByteArray());
+    m_ui->treeView->header()->restoreState(s.value(QStringLiteral("window/treeHeader")).toByteArray());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState());
+    s.setValue(QStringLiteral("window/mainSplitter"), m_ui->mainSplitter->saveState());
+    s.setValue(QStringLiteral("window/sideSplitter"), m_ui->sideSplitter->saveState());
+    s.setValue(QStringLiteral("window/treeHeader"), m_ui->treeView->header()->saveState());
+    m_loader->cancel();
+    event->accept();
+}
+
+QString MainWindow::lastDir(const QString& key) const
+{
+    return QSettings().value(key, QSettings().value(QStringLiteral("dirs/open"))).toString();
+}
+
+void MainWindow::setLastDir(const QString& key, const QString& file)
+{
+    QSettings().setValue(key, QFileInfo(file).absolutePath());
+}
+
+void MainWindow::chooseAndOpen()
+{
+    const QString file = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), lastDir(QStringLiteral("dirs/open")),
+                                                      QString::fromLatin1(kCheckpointFilter));
+    if (file.isEmpty()) return;
+    setLastDir(QStringLiteral("dirs/open"), file);
+    openFile(file);
+}
+
+void MainWindow::chooseArchitectureFile(const QString& title, const QString& filter, const QString& settingsKey)
+{
+    const QString file = QFileDialog::getOpenFileName(this, title, lastDir(settingsKey), filter);
+    if (file.isEmpty()) return;
+    setLastDir(settingsKey, file);
+    m_chooser->setCurrentSpec(file);
+    setArchitecture(file);
+}
+
+void MainWindow::chooseDiffFile()
+{
+    if (!m_doc) return;
+    const QString file = QFileDialog::getOpenFileName(this, tr("Compare with"), lastDir(QStringLiteral("dirs/compare")),
+                                                      QString::fromLatin1(kCheckpointFilter));
+    if (file.isEmpty()) return;
+    setLastDir(QStringLiteral("dirs/compare"), file);
+    openDiff(file);
+}
+
+void MainWindow::openFile(const QString& path)
+{
+    m_loader->open(path);
+}
+
+void MainWindow::openSample()
+{
+    const QString sample = SampleFile::checkpointPath();
+    const QString arch = SampleFile::architectureSpec();
+    if (sample.isEmpty()) {
+        showError(tr("The embedded sample could not be extracted to a temporary folder."), false);
+        return;
+    }
+    if (!arch.isEmpty()) {
+        m_archSpec = arch;
+        m_chooser->setCurrentSpec(arch, tr("sample: tinyresnet (JSON)"));
+    }
+    openFile(sample);
+}
+
+void MainWindow::setArchitecture(const QString& spec)
+{
+    m_archSpec = spec;
+    hideError();
+    if (!m_doc) return;
+    if (spec.isEmpty()) {
+        m_matcher->cancel();
+        m_report.reset();
+        auto tree = models::CheckpointTree::build(m_doc);
+        m_model->setTree(tree);
+        m_detail->setTree(tree);
+        applyFilter();
+        updateMatchBar();
+        updateActions();
+        emit matchShown();
+        return;
+    }
+    m_ui->matchBar->show();
+    m_ui->matchSummaryLabel->setText(tr("Checking against %1...").arg(spec.toHtmlEscaped()));
+    m_matcher->match(m_doc, spec);
+}
+
+void MainWindow::onMatched(const MatchOutcome& outcome)
+{
+    if (!outcome.error.isEmpty()) {
+        m_report.reset();
+        m_retryMatches = true;
+        showError(tr("<b>Architecture %1</b>: %2").arg(outcome.archSpec.toHtmlEscaped(), outcome.error.toHtmlEscaped()),
+                  true);
+        updateMatchBar();
+        updateActions();
+        emit matchShown();
+        return;
+    }
+    m_report = outcome.report;
+    m_model->setTree(outcome.tree);
+    m_detail->setTree(outcome.tree);
+    applyFilter();
+    m_ui->treeView->expandToDepth(0);
+    updateMatchBar();
+    updateActions();
+    emit matchShown();
+}
+
+void MainWindow::updateMatchBar()
+{
+    if (!m_report) {
+        m_ui->matchBar->setVisible(false);
+        return;
+    }
+    m_ui->matchBar->setVisible(true);
+    const QString arch = QString::fromStdString(m_report->archName);
+    m_ui->matchSummaryLabel->setText(
+        tr("<b>%1</b> against <b>%2</b>")
+            .arg(QString::fromStdString(m_report->summaryText()).toHtmlEscaped(), arch.toHtmlEscaped()));
+    m_ui->fixButton->setEnabled(m_report->summary.renamed > 0 || m_report->summary.unexpected > 0);
+}
+
+QString MainWindow::matchSummaryText() const
+{
+    return m_report ? QString::fromStdString(m_report->summaryText()) : QString();
+}
+
+void MainWindow::updateActions()
+{
+    const bool have = m_doc != nullptr;
+    const bool hasWeights = have && m_doc->mainWeightSet() != nullptr;
+    m_ui->actionCompare->setEnabled(have);
+    m_ui->actionFixPrefixes->setEnabled(hasWeights);
+    m_ui->actionExport->setEnabled(have);
+    m_ui->actionCopyKey->setEnabled(have);
+    m_ui->actionCopyPath->setEnabled(have);
+    m_ui->actionExpandAll->setEnabled(have);
+    m_ui->actionCollapseAll->setEnabled(have);
+}
+
+void MainWindow::onStarted(const QString& path)
+{
+    hideError();
+    m_progress->setRange(0, 0); // indeterminate until the first tick says how much there is
+    m_progress->show();
+    m_cancel->show();
+    m_statusSummary->setText(tr("Loading %1...").arg(QFileInfo(path).fileName()));
+}
+
+void MainWindow::onProgress(qint64 done, qint64 total)
+{
+    if (total <= 0) return;
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(int(done * 1000 / total));
+    m_progress->setToolTip(tr("%1 of %2").arg(models::humanBytes(uint64_t(done)), models::humanBytes(uint64_t(total))));
+}
+
+void MainWindow::onLoaded(const LoadedDocument& result)
+{
+    m_progress->hide();
+    m_cancel->hide();
+    m_doc = result.doc;
+    m_path = result.path;
+    m_report.reset();
+    m_model->setTree(result.tree);
+    m_detail->setTree(result.tree);
+    m_findings->setDocument(m_doc);
+    applyFilter();
+    m_ui->treeView->expandToDepth(0);
+    m_recent->add(result.path);
+    setWindowTitle(tr("%1 - Checkpoint Inspector").arg(QFileInfo(result.path).fileName()));
+    setWindowFilePath(result.path);
+
+    const Checkpoint& d = *m_doc;
+    size_t tensors = 0;
+    for (const TensorInfo& t : d.tensors)
+        tensors += t.component ? 0 : 1;
+    m_statusSummary->setText(
+        tr("%1 \u00b7 %2 \u00b7 %n tensor(s) \u00b7 %3 parameters \u00b7 %4 \u00b7 opened in %5 ms", nullptr,
+           int(tensors))
+            .arg(QLatin1String(formatName(d.format)), QLatin1String(kindName(d.kind)),
+                 models::countText(d.parameterCount()), models::humanBytes(d.fileSize))
+            .arg(result.elapsedMs));
+    const Severity verdict = d.verdict();
+    const QString color = verdict == Severity::Dangerous ? models::StatusColors::dangerColor(palette()).name()
+                                                         : palette().color(QPalette::Text).name();
+    const QString text = verdict == Severity::Dangerous
+                             ? tr("Dangerous: this file imports code that would run on torch.load. Nothing was run.")
+                         : verdict == Severity::Unknown
+                             ? tr("Unknown imports: review them before loading this file with torch.load.")
+                             : tr("Safe: every import is a known PyTorch rebuild function or container.");
+    m_ui->verdictLabel->setText(QStringLiteral("<span style='color:%1'><b>%2</b></span> (%3 globals)")
+                                    .arg(color, text.toHtmlEscaped())
+                                    .arg(d.globals.size()));
+    updateActions();
+    updateMatchBar();
+    emit documentShown(result.path);
+    if (!m_archSpec.isEmpty()) setArchitecture(m_archSpec);
+}
+
+void MainWindow::onFailed(const QString& path, const QString& reason)
+{
+    m_progress->hide();
+    m_cancel->hide();
+    m_retryMatches = false;
+    m_statusSummary->setText(tr("Could not open %1").arg(QFileInfo(path).fileName()));
+    showError(tr("<b>%1</b>: %2").arg(path.toHtmlEscaped(), reason.toHtmlEscaped()), true);
+}
+
+void MainWindow::onCancelled(const QString& path)
+{
+    m_progress->hide();
+    m_cancel->hide();
+    m_statusSummary->setText(tr("Loading %1 cancelled.").arg(QFileInfo(path).fileName()));
+}
+
+void MainWindow::showError(const QString& html, bool retryable)
+{
+    m_ui->errorLabel->setText(html);
+    m_ui->retryButton->setVisible(retryable);
+    m_ui->errorBanner->show();
+}
+
+void MainWindow::hideError()
+{
+    m_ui->errorBanner->hide();
+}
+
+QString MainWindow::errorText() const
+{
+    return m_ui->errorLabel->text();
+}
+
+bool MainWindow::errorVisible() const
+{
+    return !m_ui->errorBanner->isHidden();
+}
+
+void MainWindow::applyFilter()
+{
+    const bool ok = m_proxy->setFilter(m_ui->filterEdit->text(), m_ui->regexCheck->isChecked());
+    m_ui->filterEdit->setToolTip(ok ? QString() : tr("Invalid regular expression: %1").arg(m_proxy->filterError()));
+    QPalette pal = m_ui->filterEdit->palette();
+    pal.setColor(QPalette::Text, ok ? palette().color(QPalette::Text) : models::StatusColors::dangerColor(palette()));
+    m_ui->filterEdit->setPalette(pal);
+    if (!m_ui->filterEdit->text().isEmpty() && m_proxy->visibleLeafCount() < 2000) m_ui->treeView->expandAll();
+}
+
+void MainWindow::copySelection(bool fullPath)
+{
+    QStringList lines;
+    const auto rows = m_ui->treeView->selectionModel()->selectedRows(0);
+    for (const QModelIndex& i : rows)
+        lines << i.data(fullPath ? models::FullPathRole : models::KeyRole).toString();
+    if (lines.isEmpty() && m_ui->treeView->currentIndex().isValid())
+        lines << m_ui->treeView->currentIndex().data(fullPath ? models::FullPathRole : models::KeyRole).toString();
+    if (!lines.isEmpty()) QGuiApplication::clipboard()->setText(lines.join(QLatin1Char('\n')));
+}
+
+void MainWindow::showContextMenu(const QPoint& pos)
+{
+    if (!m_ui->treeView->indexAt(pos).isValid()) return;
+    QMenu menu(this);
+    menu.addAction(m_ui->actionCopyKey);
+    menu.addAction(m_ui->actionCopyPath);
+    menu.addSeparator();
+    menu.addAction(m_ui->actionExpandAll);
+    menu.addAction(m_ui->actionCollapseAll);
+    menu.addAction(m_ui->actionSortBySize);
+    menu.exec(m_ui->treeView->viewport()->mapToGlobal(pos));
+}
+
+void MainWindow::onCurrentChanged()
+{
+    const QModelIndex i = m_ui->treeView->currentIndex();
+    m_detail->showNode(i.isValid() ? i.data(models::NodeIdRole).toInt() : 0);
+}
+
+RenamePreviewDialog* MainWindow::openFixPrefixes()
+{
+    if (!m_doc || !m_doc->mainWeightSet()) return nullptr;
+    auto* dialog = new RenamePreviewDialog(m_doc, m_path, m_report ? m_report->rule : RenameRule{}, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &RenamePreviewDialog::exportDialogOpened, this, [this](ExportDialog* exportDialog) {
+        connect(exportDialog, &ExportDialog::openRequested, this, &MainWindow::openFile);
+        emit exportDialogShown(exportDialog);
+    });
+    dialog->show();
+    return dialog;
+}
+
+DiffWindow* MainWindow::openDiff(const QString& right, const QString& left)
+{
+    auto* window = new DiffWindow(this);
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->setWindowFlag(Qt::Window);
+    if (left.isEmpty() && m_doc)
+        window->compare(m_doc, m_path, right);
+    else
+        window->compareFiles(left.isEmpty() ? m_path : left, right);
+    window->show();
+    return window;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const auto urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+    event->acceptProposedAction();
+    openFile(urls.first().toLocalFile());
+    // A second dropped file means "compare these two".
+    if (urls.size() > 1 && urls.at(1).isLocalFile()) openDiff(urls.at(1).toLocalFile(), urls.first().toLocalFile());
+}
+
+} // namespace ckpt::app

@@ -1,0 +1,123 @@
+#pragma once
+
+#include <memory>
+
+#include <QMainWindow>
+
+#include "app/architecturematcher.h"
+#include "app/loadcontroller.h"
+
+class QCloseEvent;
+class QDragEnterEvent;
+class QDropEvent;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QTreeView;
+
+namespace Ui
+{
+class MainWindow;
+}
+
+namespace ckpt::models
+{
+class CheckpointTreeModel;
+class TreeFilterProxy;
+class FindingsModel;
+} // namespace ckpt::models
+
+namespace ckpt::app
+{
+
+class ArchitectureChooser;
+class DetailPane;
+class DiffWindow;
+class ExportDialog;
+class RecentFiles;
+class RenamePreviewDialog;
+
+// The main window: opens files through LoadController, shows the tree, the details of the selected row and
+// the findings, checks the document against a chosen architecture and leads to repair, export and diff.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void openFile(const QString& path);
+    // Opens the embedded sample with its matching architecture chosen (the first run's screen).
+    void openSample();
+    // Chooses an architecture (`builtin:NAME` or a file); empty clears it. Matching runs in the background.
+    void setArchitecture(const QString& spec);
+    // Opens the repair preview for the current match (nullptr when there is no document).
+    RenamePreviewDialog* openFixPrefixes();
+    // Opens a diff window of the current document against `path` (or both files when `left` is given).
+    DiffWindow* openDiff(const QString& right, const QString& left = {});
+
+    LoadController* loadController() const { return m_loader; }
+    models::CheckpointTreeModel* treeModel() const { return m_model; }
+    models::TreeFilterProxy* filterProxy() const { return m_proxy; }
+    QTreeView* treeView() const;
+    DetailPane* detailPane() const { return m_detail; }
+    CheckpointPtr document() const { return m_doc; }
+    std::shared_ptr<const MatchReport> matchReport() const { return m_report; }
+    QString matchSummaryText() const;
+    QString errorText() const;
+    bool errorVisible() const;
+
+signals:
+    void documentShown(const QString& path);
+    void matchShown(); // the tree now reflects the current architecture (or an error is shown)
+    void exportDialogShown(ckpt::app::ExportDialog* dialog);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void setupActions();
+    void setupStatusBar();
+    void restoreSettings();
+    void chooseAndOpen();
+    void chooseArchitectureFile(const QString& title, const QString& filter, const QString& settingsKey);
+    void chooseDiffFile();
+    void onStarted(const QString& path);
+    void onProgress(qint64 done, qint64 total);
+    void onLoaded(const LoadedDocument& result);
+    void onFailed(const QString& path, const QString& reason);
+    void onCancelled(const QString& path);
+    void onMatched(const MatchOutcome& outcome);
+    void showError(const QString& html, bool retryable);
+    void hideError();
+    void updateMatchBar();
+    void updateActions();
+    void applyFilter();
+    void copySelection(bool fullPath);
+    void showContextMenu(const QPoint& pos);
+    void onCurrentChanged();
+    QString lastDir(const QString& key) const;
+    void setLastDir(const QString& key, const QString& file);
+
+    std::unique_ptr<Ui::MainWindow> m_ui;
+    LoadController* m_loader = nullptr;
+    ArchitectureMatcher* m_matcher = nullptr;
+    models::CheckpointTreeModel* m_model = nullptr;
+    models::TreeFilterProxy* m_proxy = nullptr;
+    models::FindingsModel* m_findings = nullptr;
+    DetailPane* m_detail = nullptr;
+    ArchitectureChooser* m_chooser = nullptr;
+    RecentFiles* m_recent = nullptr;
+    QLabel* m_statusSummary = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QPushButton* m_cancel = nullptr;
+    CheckpointPtr m_doc;
+    QString m_path;
+    QString m_archSpec;
+    std::shared_ptr<const MatchReport> m_report;
+    bool m_retryMatches = false; // the banner's Retry re-runs the match rather than the load
+};
+
+} // namespace ckpt::app

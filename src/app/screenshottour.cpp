@@ -1,0 +1,112 @@
+#include "app/screenshottour.h"
+
+#include <cstdio>
+
+#include <QAbstractItemModel>
+#include <QApplication>
+#include <QDir>
+#include <QTemporaryDir>
+#include <QTreeView>
+
+#include "app/detailpane.h"
+#include "app/diffwindow.h"
+#include "app/exportdialog.h"
+#include "app/mainwindow.h"
+#include "app/renamepreviewdialog.h"
+#include "app/signalwaiter.h"
+#include "core/edit/renameplan.h"
+#include "models/checkpointtreemodel.h"
+#include "models/modelroles.h"
+#include "models/treefilterproxy.h"
+
+namespace ckpt::app
+{
+
+namespace
+{
+
+// Settles layouts and paints before a grab.
+void settle()
+{
+    for (int i = 0; i < 5; ++i)
+        QApplication::processEvents(QEventLoop::AllEvents, 50);
+}
+
+QModelIndex findKey(QAbstractItemModel* model, const QString& key, const QModelIndex& parent = {})
+{
+    for (int r = 0; r < model->rowCount(parent); ++r) {
+        const QModelIndex i = model->index(r, 0, parent);
+        if (i.data(models::KeyRole).toString() == key) return i;
+        const QModelIndex hit = findKey(model, key, i);
+        if (hit.isValid()) return hit;
+    }
+    return {};
+}
+
+} // namespace
+
+ScreenshotTour::ScreenshotTour(MainWindow* window, const QString& dir, QObject* parent)
+    : QObject(parent), m_window(window), m_dir(dir)
+{
+}
+
+bool ScreenshotTour::save(QWidget* widget, const QString& name)
+{
+    settle();
+    const QString path = QDir(m_dir).filePath(name);
+    const bool ok = widget->grab().save(path);
+    std::fprintf(stderr, "%s %s\n", ok ? "wrote" : "FAILED", qPrintable(path));
+    return ok;
+}
+
+bool ScreenshotTour::run()
+{
+    QDir().mkpath(m_dir);
+    m_window->resize(1240, 760);
+    if (!waitForSignal(
+            m_window, &MainWindow::matchShown, [this] { m_window->openSample(); }, 30000))
+        return false;
+    QTreeView* tree = m_window->treeView();
+    // Show the hierarchy down to the first block so the prefix and the statuses are visible.
+    const QModelIndex conv = findKey(tree->model(), QStringLiteral("module.layer1.0.conv1.weight"));
+    if (conv.isValid()) {
+        tree->expand(conv.parent().parent().parent());
+        tree->expand(conv.parent().parent());
+        tree->expand(conv.parent());
+    }
+    const QModelIndex pick = findKey(tree->model(), QStringLiteral("module.conv1.weight"));
+    if (pick.isValid())
+        waitForSignal(
+            m_window->detailPane(), &DetailPane::statsFinished, [&] { tree->setCurrentIndex(pick); }, 60000);
+    bool ok = save(m_window, QStringLiteral("main-window.png"));
+    ok &= save(m_window->detailPane(), QStringLiteral("histogram.png"));
+
+    RenamePreviewDialog* preview = m_window->openFixPrefixes();
+    if (!preview) return false;
+    preview->resize(860, 520);
+    ok &= save(preview, QStringLiteral("repair-preview.png"));
+    ExportDialog* exporter = preview->continueToExport();
+    if (!exporter) return false;
+    QTemporaryDir out;
+    exporter->setDestination(QDir(out.path()).filePath(QStringLiteral("tinyresnet_fixed.pth")));
+    exporter->resize(640, 500);
+    const bool exported = waitForSignal(
+        exporter, &ExportDialog::exportFinished, [&] { exporter->startExport(); }, 60000);
+    ok &= save(exporter, QStringLiteral("export-dialog.png"));
+    if (!exported || !exporter->succeeded()) return false;
+
+    // The diff's answer arrives through the event loop, so connecting after openDiff() misses nothing.
+    DiffWindow* diff = m_window->openDiff(exporter->resultPath());
+    for (int i = 0; i < 3 && !(diff->diff() && diff->diff()->valuesCompared && !diff->isBusy()); ++i)
+        waitForSignal(
+            diff, &DiffWindow::ready, [] {}, 60000);
+    exporter->close();
+    diff->resize(1240, 640);
+    const QModelIndex block = findKey(diff->leftView()->model(), QStringLiteral("layer1"));
+    if (block.isValid()) diff->leftView()->expand(block);
+    ok &= save(diff, QStringLiteral("diff-window.png"));
+    diff->close();
+    return ok;
+}
+
+} // namespace ckpt::app

@@ -1,0 +1,114 @@
+// ckpt_gui_bench: measurements for tests/bench/bench_gui.py, printed as one JSON object.
+//   ckpt_gui_bench load FILE    largest event-loop gap (ms) while the main window loads and shows FILE
+//   ckpt_gui_bench filter FILE  time (ms) to filter the tree of FILE by substring and by regex
+#include <algorithm>
+#include <cstdio>
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QTimer>
+#include <QTreeView>
+
+#include "app/mainwindow.h"
+#include "app/signalwaiter.h"
+#include "models/checkpointtreemodel.h"
+#include "models/treefilterproxy.h"
+
+using namespace ckpt;
+
+namespace
+{
+
+int benchLoad(const QString& file)
+{
+    app::MainWindow window;
+    window.resize(1200, 800);
+    window.show();
+    QApplication::processEvents();
+    QElapsedTimer clock;
+    qint64 last = 0, maxGap = 0;
+    // A zero-interval timer fires whenever the loop is idle; the longest wait between two firings is the
+    // longest the window could not react to input.
+    QTimer probe;
+    probe.setInterval(0);
+    QObject::connect(&probe, &QTimer::timeout, [&] {
+        const qint64 now = clock.nsecsElapsed();
+        maxGap = std::max(maxGap, now - last);
+        last = now;
+    });
+    clock.start();
+    probe.start();
+    qint64 shownAt = -1;
+    const bool ok = app::waitForSignal(
+        &window, &app::MainWindow::documentShown, [&] { window.openFile(file); }, 120000);
+    shownAt = clock.nsecsElapsed();
+    // Keep probing while the view lays out and paints the first screen.
+    QElapsedTimer tail;
+    tail.start();
+    while (tail.elapsed() < 300)
+        QApplication::processEvents(QEventLoop::AllEvents, 10);
+    probe.stop();
+    std::printf("{\"ok\": %s, \"max_gap_ms\": %.3f, \"shown_ms\": %.3f, \"tensors\": %zu}\n", ok ? "true" : "false",
+                double(maxGap) / 1e6, double(shownAt) / 1e6, window.document() ? window.document()->tensors.size() : 0);
+    return ok ? 0 : 1;
+}
+
+int benchFilter(const QString& file)
+{
+    Result<CheckpointPtr> doc = loadCheckpoint(file.toStdString());
+    if (!doc.ok()) {
+        std::fprintf(stderr, "%s\n", doc.error().describe(file.toStdString()).c_str());
+        return 1;
+    }
+    models::CheckpointTreeModel model;
+    models::TreeFilterProxy proxy;
+    proxy.setTreeModel(&model);
+    model.setTree(models::CheckpointTree::build(doc.value()));
+    QTreeView view;
+    view.setUniformRowHeights(true);
+    view.setModel(&proxy);
+    view.resize(1000, 700);
+    view.show();
+    view.expandToDepth(1);
+    QApplication::processEvents();
+    auto timed = [&](const QString& text, bool regex) {
+        QElapsedTimer t;
+        t.start();
+        proxy.setFilter(text, regex);
+        QApplication::processEvents(); // include the view's relayout
+        return double(t.nsecsElapsed()) / 1e6;
+    };
+    // The first filter also builds the lower-case path cache; report it separately.
+    const double first = timed(QStringLiteral("block.1"), false);
+    timed(QString(), false);
+    double substring = 1e9, regex = 1e9, clear = 1e9;
+    for (int i = 0; i < 3; ++i) {
+        substring = std::min(substring, timed(QStringLiteral("block.12"), false));
+        clear = std::min(clear, timed(QString(), false));
+        regex = std::min(regex, timed(QStringLiteral("block\\.1\\d*7\\.weight$"), true));
+        timed(QString(), false);
+    }
+    int rows = 0;
+    for (int id = 1; id < model.tree()->size(); ++id)
+        rows += 1;
+    std::printf("{\"rows\": %d, \"first_ms\": %.3f, \"substring_ms\": %.3f, \"regex_ms\": %.3f, \"clear_ms\": %.3f}\n",
+                rows, first, substring, regex, clear);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    QApplication app(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("checkpoint-inspector-bench"));
+    const QStringList args = QCoreApplication::arguments();
+    if (args.size() != 3) {
+        std::fprintf(stderr, "usage: ckpt_gui_bench load|filter FILE\n");
+        return 2;
+    }
+    if (args.at(1) == QLatin1String("load")) return benchLoad(args.at(2));
+    if (args.at(1) == QLatin1String("filter")) return benchFilter(args.at(2));
+    std::fprintf(stderr, "usage: ckpt_gui_bench load|filter FILE\n");
+    return 2;
+}
