@@ -35,7 +35,7 @@ bool looksLikeJson(const std::string& path)
     return false;
 }
 
-Result<ArchitectureSpec> fromCheckpointFile(const std::string& path, const char* source);
+Result<ArchitectureSpec> fromCheckpointFile(const std::string& path, const TorchScriptImporter& importer);
 
 Result<ArchitectureSpec> fromJsonFile(const std::string& path)
 {
@@ -48,31 +48,11 @@ Result<ArchitectureSpec> fromJsonFile(const std::string& path)
     text << in.rdbuf();
     auto json = nlohmann::ordered_json::parse(text.str(), nullptr, false);
     // A sharded checkpoint's index (`*.index.json`) is JSON too, and names a checkpoint.
-    if (!json.is_discarded() && json.is_object() && json.contains("weight_map"))
-        return fromCheckpointFile(path, "checkpoint");
+    if (!json.is_discarded() && json.is_object() && json.contains("weight_map")) return fromCheckpointFile(path, {});
     auto spec = architectureFromJson(text.str(), baseName(path));
     if (!spec) return spec.error();
-    // A key given as a bare shape says nothing about its dtype: do not report dtype mismatches for it.
-    if (!json.is_discarded() && json.is_object() && json.contains("keys") && json["keys"].is_object()) {
-        const auto& keys = json["keys"];
-        for (ArchEntry& entry : spec.value().entries) {
-            auto it = keys.find(entry.key);
-            bool typed = it != keys.end() && it->is_object() && it->contains("dtype");
-            if (!typed) entry.dtype = DType::Unknown;
-        }
-    }
     spec.value().source = "json";
     return spec;
-}
-
-Result<ArchitectureSpec> fromCheckpointFile(const std::string& path, const char* source)
-{
-    auto loaded = loadCheckpoint(path);
-    if (!loaded) return loaded.error();
-    const Checkpoint& checkpoint = *loaded.value();
-    const WeightSet* set = checkpoint.mainWeightSet();
-    if (!set) return makeError(Status::Unsupported, "the file holds no state dict to use as an architecture");
-    return architectureFromWeightSet(checkpoint, *set, baseName(path), source);
 }
 
 } // namespace
@@ -110,21 +90,33 @@ Result<ArchitectureSpec> resolveArchitecture(const std::string& arch, const Torc
                                           "a TorchScript archive or a checkpoint)");
     probe.close();
     if (looksLikeJson(arch)) return fromJsonFile(arch);
-    auto format = sniffFormat(arch);
-    if (!format) return format.error();
-    if (format.value() == Format::TorchScript) {
-        if (importer) {
-            auto spec = importer(arch);
-            if (spec) {
-                spec.value().source = "torchscript";
-                if (spec.value().name.empty()) spec.value().name = baseName(arch);
-                return spec;
-            }
-        }
-        // Without the tensor module (or when it fails) the core reads the archive's tensors itself.
-        return fromCheckpointFile(arch, "torchscript");
-    }
-    return fromCheckpointFile(arch, "checkpoint");
+    return fromCheckpointFile(arch, importer);
 }
+
+namespace
+{
+
+// Any loadable file; a TorchScript archive (recognised by its records, not its first bytes) goes to the
+// importer when there is one, and otherwise, or when it fails, the core's own reading of its tensors is used.
+Result<ArchitectureSpec> fromCheckpointFile(const std::string& path, const TorchScriptImporter& importer)
+{
+    auto loaded = loadCheckpoint(path);
+    if (!loaded) return loaded.error();
+    const Checkpoint& checkpoint = *loaded.value();
+    bool torchScript = checkpoint.format == Format::TorchScript;
+    if (torchScript && importer) {
+        auto spec = importer(path);
+        if (spec) {
+            spec.value().source = "torchscript";
+            if (spec.value().name.empty()) spec.value().name = baseName(path);
+            return spec;
+        }
+    }
+    const WeightSet* set = checkpoint.mainWeightSet();
+    if (!set) return makeError(Status::Unsupported, "the file holds no state dict to use as an architecture");
+    return architectureFromWeightSet(checkpoint, *set, baseName(path), torchScript ? "torchscript" : "checkpoint");
+}
+
+} // namespace
 
 } // namespace ckpt

@@ -195,15 +195,21 @@ nlohmann::json CheckpointDiff::toJson() const
              {"right", v.status == DiffStatus::OnlyLeft ? nlohmann::json(nullptr) : nlohmann::json(v.right)},
              {"status", diffStatusName(v.status)}});
     }
-    nlohmann::json summary = {
-        {"tensors", entries.size()},    {"aligned", aligned},          {"values_compared", valuesCompared},
-        {"values", plainValues.size()}, {"values_differ", valueDiffs}, {"equal", equal()},
-        {"text", summaryText()}};
+    nlohmann::json summary = {{"tensors", entries.size()},
+                              {"aligned", aligned},
+                              {"values_compared", valuesCompared},
+                              {"nontensor_values", plainValues.size()},
+                              {"nontensor_values_differ", valueDiffs},
+                              {"equal", equal()},
+                              {"text", summaryText()}};
     const DiffStatus kinds[] = {DiffStatus::Equal,        DiffStatus::ValuesDiffer,    DiffStatus::ShapeDiffers,
                                 DiffStatus::DTypeDiffers, DiffStatus::LocationDiffers, DiffStatus::OnlyLeft,
                                 DiffStatus::OnlyRight};
+    // Pairs per status under "counts": "equal" at the top level is the verdict, as the exit status.
+    nlohmann::json counts = nlohmann::json::object();
     for (DiffStatus kind : kinds)
-        summary[diffStatusName(kind)] = count(kind);
+        counts[diffStatusName(kind)] = count(kind);
+    summary["counts"] = counts;
     return {{"rule", rule.toJson()}, {"entries", items}, {"values", values}, {"summary", summary}};
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -119,23 +120,47 @@ const std::vector<std::string>& knownWrapperPrefixes()
 
 KeyAlignment alignKeys(const std::vector<std::string>& from, const std::vector<std::string>& to)
 {
-    std::unordered_set<std::string_view> target;
+    std::unordered_map<std::string_view, uint32_t> target;
     target.reserve(to.size() * 2);
     for (const std::string& key : to)
-        target.insert(key);
+        target.emplace(key, static_cast<uint32_t>(target.size()));
+    const size_t perfect = std::min(from.size(), target.size());
 
+    // Exact score of a candidate: distinct architecture keys hit. Runs over every key for each candidate,
+    // so it reuses one buffer and a stamp per target instead of allocating.
+    std::vector<uint32_t> stamp(target.size(), 0);
+    uint32_t round = 0;
+    std::string buffer;
     auto score = [&](const Candidate& c) {
-        RenameRule rule = toRule(c);
-        std::unordered_set<std::string_view> hit;
-        hit.reserve(from.size() * 2);
+        ++round;
+        RenameRule rule = c.drop.empty() ? RenameRule{} : toRule(c);
         size_t count = 0;
         for (const std::string& key : from) {
-            std::string renamed = rule.apply(key);
+            std::string_view renamed(key);
+            if (!c.drop.empty()) {
+                buffer = rule.apply(key);
+                renamed = buffer;
+            } else {
+                if (!c.strip.empty() && startsWith(renamed, c.strip)) renamed.remove_prefix(c.strip.size());
+                if (!c.add.empty()) {
+                    buffer.assign(c.add);
+                    buffer.append(renamed);
+                    renamed = buffer;
+                }
+            }
             auto it = target.find(renamed);
-            if (it != target.end() && hit.insert(*it).second) ++count;
+            if (it != target.end() && stamp[it->second] != round) {
+                stamp[it->second] = round;
+                ++count;
+            }
         }
         return count;
     };
+
+    KeyAlignment result;
+    result.identity = score(Candidate{});
+    result.aligned = result.identity;
+    if (result.identity == perfect) return result; // nothing can align more than the empty rule
 
     // Suffix index over the architecture keys: core -> the prefixes it appears under.
     struct Posting {
@@ -184,19 +209,18 @@ KeyAlignment alignKeys(const std::vector<std::string>& from, const std::vector<s
     }
 
     std::vector<Candidate> candidates;
-    std::vector<std::pair<uint64_t, size_t>> ranked(votes.begin(), votes.end());
-    std::sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) {
-        if (a.second != b.second) return a.second > b.second;
-        return a.first < b.first; // deterministic among equal votes
-    });
-    for (size_t i = 0; i < ranked.size() && candidates.size() < kVotedCandidates; ++i) {
-        if ((ranked[i].first >> 32) == (ranked[i].first & 0xffffffffu)) continue; // same as the empty rule
-        Candidate c;
-        c.strip = std::string(interned[ranked[i].first >> 32]);
-        c.add = std::string(interned[ranked[i].first & 0xffffffffu]);
-        c.votes = ranked[i].second;
-        candidates.push_back(std::move(c));
+    for (const auto& [pair, count] : votes) {
+        if ((pair >> 32) == (pair & 0xffffffffu)) continue; // same as the empty rule
+        candidates.push_back(
+            Candidate{std::string(interned[pair >> 32]), std::string(interned[pair & 0xffffffffu]), {}, count, 0});
     }
+    // Most votes first, the simplest rule first among equals, so the first perfect candidate is the answer.
+    std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+        if (a.votes != b.votes) return a.votes > b.votes;
+        if (simpler(a, b) != simpler(b, a)) return simpler(a, b);
+        return std::tie(a.strip, a.add) < std::tie(b.strip, b.add);
+    });
+    if (candidates.size() > kVotedCandidates) candidates.resize(kVotedCandidates);
     // Known wrappers are always tried in both directions, so a small or odd key list still gets them.
     for (const std::string& prefix : knownWrapperPrefixes()) {
         bool inFrom =
@@ -222,17 +246,13 @@ KeyAlignment alignKeys(const std::vector<std::string>& from, const std::vector<s
         }
     }
 
-    KeyAlignment result;
-    Candidate identity;
-    result.identity = score(identity);
-    result.aligned = result.identity;
-    Candidate best = identity;
+    Candidate best;
     best.score = result.identity;
     for (Candidate& c : candidates) {
-        if (c.strip.empty() && c.add.empty() && c.drop.empty()) continue;
         c.score = score(c);
         if (c.score > best.score || (c.score == best.score && best.score > result.identity && simpler(c, best)))
             best = c;
+        if (best.score == perfect && c.drop.empty() && best.drop.empty()) break;
     }
     if (best.score > result.identity) {
         result.rule = toRule(best);
