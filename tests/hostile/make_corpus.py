@@ -767,13 +767,13 @@ def build_limits():
 
     limit("safetensors_offsets_100gb", ".safetensors",
           st({"w": {"dtype": "F32", "shape": [25 * 10**9], "data_offsets": [0, 100 * 10**9]}}, b"\0" * 16),
-          "error_or_unavailable", "offset|size|exceed|bounds|truncat|file", "data_offsets end at 100 GB")
+          "error_or_unavailable", "offset|size|exceed|bounds|truncat|file|outside|buffer", "data_offsets end at 100 GB")
     limit("safetensors_shape_overflow", ".safetensors",
           st({"w": {"dtype": "F32", "shape": [2**40, 2**40, 2**40], "data_offsets": [0, 16]}}, b"\0" * 16),
           "error_or_unavailable", "overflow|shape|size|element|mismatch", "shape product overflows")
     limit("safetensors_offsets_reversed", ".safetensors",
           st({"w": {"dtype": "F32", "shape": [4], "data_offsets": [16, 0]}}, b"\0" * 16),
-          "error_or_unavailable", "offset|size|mismatch|invalid|order", "begin > end")
+          "error_or_unavailable", "offset|size|mismatch|invalid|order|outside|buffer", "begin > end")
     limit("safetensors_negative_shape", ".safetensors",
           st({"w": {"dtype": "F32", "shape": [-4], "data_offsets": [0, 16]}}, b"\0" * 16),
           "error_or_unavailable", "shape|negative|size|mismatch|invalid", "negative dimension")
