@@ -4,6 +4,7 @@ Usage: make_stats_fixtures.py OUTDIR. Writes
   dtypes.pth + dtypes.truth.json        every dtype, NaN/+Inf/-Inf/all-zero/empty/0-dim tensors, views,
                                         quantized (per tensor, per channel), complex; stats with BINS bins
   resnet18_clean.pth, resnet18_bad.pth  + resnet18.truth.json (planted NaN/Inf, all-zero tensors)
+  layouts.pth                           sparse (NaN among its values), meta and dense tensors
   resnet18_scripted.pt + resnet18_scripted.truth.json (state_dict keys, shapes, dtypes in order)
 The truth is computed in float64 with torch.histc's range convention and the same bin formula as the
 module, so histogram counts must match exactly.
@@ -118,6 +119,17 @@ def dtype_fixture(outdir):
         json.dump({"bins": BINS, "tensors": truth}, f, indent=1)
 
 
+def layout_fixture(outdir):
+    """Tensors without dense values of their own: sparse (COO with a NaN among its values) and meta."""
+    indices = torch.tensor([[0, 1, 1], [2, 0, 2]])
+    values = torch.tensor([3.0, float("nan"), 5.0])
+    sd = collections.OrderedDict()
+    sd["sparse"] = torch.sparse_coo_tensor(indices, values, (2, 3))
+    sd["meta"] = torch.empty(3, 4, device="meta")
+    sd["dense"] = torch.ones(3)
+    torch.save(sd, os.path.join(outdir, "layouts.pth"))
+
+
 def resnet_fixtures(outdir):
     import torchvision
     torch.manual_seed(3)
@@ -150,6 +162,7 @@ def main():
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
     dtype_fixture(outdir)
+    layout_fixture(outdir)
     resnet_fixtures(outdir)
 
 

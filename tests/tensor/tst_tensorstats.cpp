@@ -157,6 +157,27 @@ private slots:
         QVERIFY(!meta.ok());
     }
 
+    void sparseAndMetaSayWhyAndScanReadsSparseValues()
+    {
+        auto c = load("layouts.pth");
+        QVERIFY(c);
+        auto sparse = tensor::computeStats(*c, tensorIndex(*c, "sparse"), {});
+        QVERIFY(!sparse.ok());
+        QCOMPARE(sparse.error().status, Status::Unsupported);
+        QVERIFY2(sparse.error().detail.find("sparse_coo") != std::string::npos, sparse.error().detail.c_str());
+        auto meta = tensor::computeStats(*c, tensorIndex(*c, "meta"), {});
+        QVERIFY(!meta.ok());
+        QVERIFY2(meta.error().detail.find("meta") != std::string::npos, meta.error().detail.c_str());
+        QVERIFY(tensor::computeStats(*c, tensorIndex(*c, "dense"), {}).ok());
+        auto report = tensor::scanHealth(*c, {});
+        QVERIFY(report.ok());
+        QVERIFY(report.value().hasNonFinite());
+        QCOMPARE(int(report.value().findings.size()), 1);
+        QCOMPARE(QString::fromStdString(report.value().findings[0].key), QStringLiteral("sparse (values)"));
+        QCOMPARE(qint64(report.value().findings[0].nan), qint64(1));
+        QCOMPARE(int(report.value().skipped.size()), 1); // the meta tensor, with its reason
+    }
+
     void cancelStopsBetweenChunks()
     {
         std::atomic<bool> cancel{true};
