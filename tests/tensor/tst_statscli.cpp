@@ -113,6 +113,20 @@ private slots:
         QVERIFY(missing.err.startsWith("ckpt: /nonexistent/x.pth: "));
     }
 
+    void moduleLocationOverride()
+    {
+        // CKPT_TENSOR_MODULE replaces the search: a wrong path is a clear exit-1 error, never a fallback.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("CKPT_TENSOR_MODULE", "/nonexistent/libckpttensor.so");
+        Run wrong = runCkpt({"stats", fixture("dtypes.pth"), "--key", "float32"}, env);
+        QCOMPARE(wrong.code, 1);
+        QVERIFY2(wrong.err.contains("tensor module not loadable") &&
+                     wrong.err.contains("/nonexistent/libckpttensor.so"),
+                 wrong.err.constData());
+        env.insert("CKPT_TENSOR_MODULE", QStringLiteral(CKPT_TENSOR_MODULE_PATH));
+        QCOMPARE(runCkpt({"stats", fixture("dtypes.pth"), "--key", "float32"}, env).code, 0);
+    }
+
     void infoDoesNotLoadLibTorch()
     {
         // Positive control first: the same log shows LibTorch when statistics are asked for.
