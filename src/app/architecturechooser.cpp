@@ -23,6 +23,7 @@ ArchitectureChooser::ArchitectureChooser(QWidget* parent) : QWidget(parent)
     m_combo->setEditable(true);
     m_combo->setInsertPolicy(QComboBox::NoInsert);
     m_combo->setMinimumContentsLength(22);
+    m_combo->setMaximumWidth(360);
     m_combo->setMaxVisibleItems(20);
     m_combo->setToolTip(tr("Check the checkpoint against an architecture: type to search the built-in catalog"));
     m_combo->lineEdit()->setPlaceholderText(tr("search, e.g. resnet"));
@@ -47,7 +48,7 @@ ArchitectureChooser::ArchitectureChooser(QWidget* parent) : QWidget(parent)
     m_more->setMenu(m_menu);
 
     layout->addWidget(label);
-    layout->addWidget(m_combo, 1);
+    layout->addWidget(m_combo);
     layout->addWidget(m_more);
 }
 

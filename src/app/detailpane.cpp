@@ -31,6 +31,7 @@ QString num(double v)
 
 DetailPane::DetailPane(QWidget* parent) : QWidget(parent)
 {
+    // The facts scroll; the statistics and the histogram stay in view below them.
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
     auto* scroll = new QScrollArea(this);
@@ -46,18 +47,20 @@ DetailPane::DetailPane(QWidget* parent) : QWidget(parent)
     m_title->setFont(f);
     m_form = new QFormLayout;
     m_form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    m_stats = new QLabel(body);
-    m_stats->setWordWrap(true);
-    m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_chart = new HistogramChart(body);
-    m_chart->hide();
+    m_form->setVerticalSpacing(2);
     layout->addWidget(m_title);
     layout->addLayout(m_form);
-    layout->addWidget(m_stats);
-    layout->addWidget(m_chart, 1);
     layout->addStretch();
     scroll->setWidget(body);
-    outer->addWidget(scroll);
+    m_stats = new QLabel(this);
+    m_stats->setWordWrap(true);
+    m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stats->setContentsMargins(6, 0, 6, 0);
+    m_chart = new HistogramChart(this);
+    m_chart->hide();
+    outer->addWidget(scroll, 3);
+    outer->addWidget(m_stats);
+    outer->addWidget(m_chart, 2);
 }
 
 DetailPane::~DetailPane()

@@ -52,8 +52,11 @@ DiffWindow::DiffWindow(QWidget* parent) : QWidget(parent), m_ui(std::make_unique
     m_ui->rightView->setModel(m_right);
     for (QTreeView* v : {m_ui->leftView, m_ui->rightView}) {
         v->header()->setSectionResizeMode(QHeaderView::Interactive);
-        v->setColumnWidth(models::DiffTreeModel::NameColumn, 170);
+        v->setColumnWidth(models::DiffTreeModel::NameColumn, 140);
         v->setColumnWidth(models::DiffTreeModel::KeyColumn, 190);
+        v->setColumnWidth(models::DiffTreeModel::DtypeColumn, 60);
+        v->setColumnWidth(models::DiffTreeModel::ShapeColumn, 80);
+        v->setColumnWidth(models::DiffTreeModel::LocationColumn, 50);
     }
     m_ui->legendLabel->setText(legendHtml(palette()));
     m_ui->progressBar->hide();

@@ -304,8 +304,7 @@ bool ExportDialog::startExport()
         if (r.ok()) {
             outcome->ok = true;
             const ExportReport& rep = r.value();
-            outcome->message = tr("Written and verified: %1 tensors, %2 keys, %3 in %4 ms. %5")
-                                   .arg(rep.tensors)
+            outcome->message = tr("Written and verified by re-opening it: %1 keys, %2 in %3 ms. %4")
                                    .arg(rep.keys)
                                    .arg(models::humanBytes(rep.fileBytes))
                                    .arg(clock.elapsed())

@@ -12,7 +12,7 @@ namespace ckpt::app
 HistogramChart::HistogramChart(QWidget* parent) : QChartView(parent)
 {
     setRenderHint(QPainter::Antialiasing);
-    setMinimumHeight(160);
+    setMinimumHeight(150);
     chart()->legend()->hide();
     chart()->setMargins(QMargins(2, 2, 2, 2));
     chart()->setBackgroundRoundness(0);

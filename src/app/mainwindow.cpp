@@ -69,8 +69,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_ui(std::make_un
     m_ui->treeView->setModel(m_proxy);
     m_ui->treeView->sortByColumn(-1, Qt::AscendingOrder); // file order until the user sorts
     m_ui->treeView->header()->setSectionResizeMode(QHeaderView::Interactive);
-    m_ui->treeView->setColumnWidth(models::CheckpointTreeModel::NameColumn, 260);
-    m_ui->treeView->setColumnWidth(models::CheckpointTreeModel::ShapeColumn, 150);
+    // Widths that fit every column of a typical state dict in a 1280-pixel window.
+    const std::pair<int, int> widths[] = {
+        {models::CheckpointTreeModel::NameColumn, 220},  {models::CheckpointTreeModel::TypeColumn, 70},
+        {models::CheckpointTreeModel::ShapeColumn, 120}, {models::CheckpointTreeModel::ElementsColumn, 80},
+        {models::CheckpointTreeModel::SizeColumn, 70},   {models::CheckpointTreeModel::LocationColumn, 75},
+        {models::CheckpointTreeModel::StatusColumn, 130}};
+    for (const auto& [column, width] : widths)
+        m_ui->treeView->setColumnWidth(column, width);
     m_ui->findingsView->setModel(m_findings);
     m_ui->findingsView->setColumnWidth(0, 80);
     m_ui->findingsView->setColumnWidth(1, 220);
@@ -79,8 +85,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_ui(std::make_un
     m_ui->detailHostLayout->addWidget(m_detail);
     m_ui->mainSplitter->setStretchFactor(0, 3);
     m_ui->mainSplitter->setStretchFactor(1, 2);
+    m_ui->mainSplitter->setSizes({780, 440});
     m_ui->sideSplitter->setStretchFactor(0, 3);
     m_ui->sideSplitter->setStretchFactor(1, 1);
+    m_ui->sideSplitter->setSizes({480, 160});
 
     m_ui->errorBanner->hide();
     m_ui->matchBar->hide();

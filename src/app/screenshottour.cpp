@@ -5,6 +5,7 @@
 #include <QAbstractItemModel>
 #include <QApplication>
 #include <QDir>
+#include <QSplitter>
 #include <QTemporaryDir>
 #include <QTreeView>
 
@@ -79,7 +80,13 @@ bool ScreenshotTour::run()
         waitForSignal(
             m_window->detailPane(), &DetailPane::statsFinished, [&] { tree->setCurrentIndex(pick); }, 60000);
     bool ok = save(m_window, QStringLiteral("main-window.png"));
-    ok &= save(m_window->detailPane(), QStringLiteral("histogram.png"));
+    // The histogram on its own: give the detail pane the whole side for this one picture.
+    if (auto* side = m_window->findChild<QSplitter*>(QStringLiteral("sideSplitter"))) {
+        const QList<int> sizes = side->sizes();
+        side->setSizes({sizes.value(0) + sizes.value(1) - 60, 60});
+        ok &= save(m_window->detailPane(), QStringLiteral("histogram.png"));
+        side->setSizes(sizes);
+    }
 
     RenamePreviewDialog* preview = m_window->openFixPrefixes();
     if (!preview) return false;
