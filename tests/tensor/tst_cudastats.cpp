@@ -4,6 +4,8 @@
 // sides bin with the same double arithmetic).
 #include <QtTest>
 
+#include <QProcess>
+
 #include <cmath>
 
 #include "statsfixtures.h"
@@ -36,6 +38,22 @@ private slots:
             QVERIFY(d.major >= 7);
         }
         QVERIFY(tensor::describeCudaDevices().rfind("cuda:0  ", 0) == 0);
+    }
+
+    void pluginNeverLinksTheDriver()
+    {
+        // A plugin linked against libcuda.so would not even load on a machine without the NVIDIA driver.
+#ifdef CKPT_CUDA_MODULE_PATH
+        QProcess ldd;
+        ldd.start("ldd", {QStringLiteral(CKPT_CUDA_MODULE_PATH)});
+        QVERIFY(ldd.waitForFinished());
+        const QByteArray linked = ldd.readAllStandardOutput();
+        QVERIFY(linked.contains("libc.so"));
+        QVERIFY2(!linked.contains("libcuda.so"), linked.constData());
+        QVERIFY2(!linked.contains("libcudart.so"), "the runtime is meant to be linked statically");
+#else
+        QSKIP("built without the CUDA plugin");
+#endif
     }
 
     void forcedCudaWithoutDeviceFailsCleanly()
