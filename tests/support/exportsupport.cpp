@@ -6,9 +6,11 @@
 #include <QFileInfo>
 #include <QProcess>
 
-namespace exporttest {
+namespace exporttest
+{
 
-namespace {
+namespace
+{
 
 Run runProcess(const QString& program, const QStringList& args, int timeoutMs)
 {

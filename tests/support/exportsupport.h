@@ -6,7 +6,8 @@
 
 // Helpers of the export tests: fixture paths, runs of the Python oracle (real PyTorch) and of the ckpt
 // binary, and a byte hash to prove an input file was left untouched.
-namespace exporttest {
+namespace exporttest
+{
 
 struct Run {
     int exitCode = -1;

@@ -32,9 +32,23 @@ const Value* entryFor(const Value* container, const PathElement& element)
 // `_version` is a class attribute, so a pickle never carries it: known torch classes are looked up here
 // (_NormBase and the fused conv-bn modules say 2, nn.Module says 1). Other classes stay unknown and get
 // no `_metadata` entry, which load_state_dict treats as "no version" (the same as a missing entry).
+// The module's class: a GLOBAL, or in legacy files the class inside a ('module', cls, file, source) pid.
+const Value* moduleClass(const Value* module)
+{
+    if (!module || module->kind != ValueKind::Object || !module->callable) return nullptr;
+    const Value* callable = module->callable;
+    if (callable->kind == ValueKind::PersistentId && !callable->items.empty()) {
+        const Value* id = callable->items[0];
+        if (id && id->kind == ValueKind::Tuple && id->items.size() >= 2 && id->items[0]->isString() &&
+            id->items[0]->text == "module")
+            callable = id->items[1];
+    }
+    return callable && callable->kind == ValueKind::Global ? callable : nullptr;
+}
+
 std::optional<int64_t> moduleVersion(const Value* module)
 {
-    const Value* cls = module ? module->callableGlobal() : nullptr;
+    const Value* cls = moduleClass(module);
     if (!cls) return std::nullopt;
     const std::string& where = cls->text;
     if (where == "torch.nn.modules.batchnorm" || where == "torch.nn.modules.instancenorm" ||

@@ -1,0 +1,116 @@
+// `ckpt export` as users and scripts run it: the plan is printed (all of it with --dry-run), the output
+// loads in real PyTorch, and every failure exits with the documented code and names the file and cause.
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include "support/exportsupport.h"
+
+class TestCliExport : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString m_dp;
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_dp = exporttest::fixturePath("resnet18_dp.pth");
+        if (m_dp.isEmpty()) QSKIP("fixtures not generated");
+    }
+
+    void exportsAndReports()
+    {
+        QString output = m_dir.filePath("single.pth");
+        exporttest::Run run = exporttest::ckpt({"export", m_dp, output, "--layout", "single", "--map-location", "cpu"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY(run.out.contains("module.conv1.weight -> conv1.weight"));
+        QVERIFY(run.out.contains("122 of 122 keys renamed"));
+        QVERIFY(run.out.contains("verified: 122 tensors and 122 keys"));
+        exporttest::Run oracle = exporttest::python(
+            "import sys, torch, torchvision\n"
+            "torchvision.models.resnet18().load_state_dict(torch.load(sys.argv[1], weights_only=True), strict=True)\n",
+            {output});
+        QVERIFY2(oracle.exitCode == 0, oracle.err.constData());
+    }
+
+    void dryRunPrintsEveryPairAndWritesNothing()
+    {
+        QString output = m_dir.filePath("dry.pth");
+        exporttest::Run run = exporttest::ckpt({"export", m_dp, output, "--strip-prefix", "module", "--dry-run"});
+        QCOMPARE(run.exitCode, 0);
+        QCOMPARE(run.out.count(" -> "), 122); // every pair
+        QVERIFY(run.out.contains("module.fc.bias -> fc.bias"));
+        QVERIFY(!QFileInfo::exists(output));
+
+        exporttest::Run json = exporttest::ckpt({"export", m_dp, output, "--layout", "single", "--dry-run", "--json"});
+        QCOMPARE(json.exitCode, 0);
+        auto parsed = nlohmann::json::parse(json.out.toStdString());
+        QCOMPARE(parsed["plan"]["pairs"].size(), size_t(122));
+        QCOMPARE(parsed["plan"]["pairs"][0]["to"].get<std::string>(), std::string("conv1.weight"));
+        QCOMPARE(parsed["plan"]["layout"].get<std::string>(), std::string("single"));
+    }
+
+    void againstArchitecture()
+    {
+        QString output = m_dir.filePath("against.pth");
+        exporttest::Run run = exporttest::ckpt({"export", m_dp, output, "--against", "builtin:resnet18", "--json"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        auto parsed = nlohmann::json::parse(run.out.toStdString());
+        QCOMPARE(parsed["plan"]["changed"].get<size_t>(), size_t(122));
+        QCOMPARE(parsed["keys_verified"].get<size_t>(), size_t(122));
+    }
+
+    void safetensorsFormat()
+    {
+        QString output = m_dir.filePath("out.safetensors");
+        exporttest::Run run =
+            exporttest::ckpt({"export", m_dp, output, "--layout", "single", "--format", "safetensors"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        exporttest::Run info = exporttest::ckpt({"info", output, "--json"});
+        QVERIFY2(info.exitCode == 0, info.err.constData());
+        QVERIFY(info.out.contains("safetensors"));
+    }
+
+    void failuresExitWithFileAndCause()
+    {
+        QString output = m_dir.filePath("fail.pth");
+        exporttest::Run collision = exporttest::ckpt(
+            {"export", m_dp, output, "--drop-component", "conv1", "--drop-component", "bn1", "--layout", "single"});
+        QCOMPARE(collision.exitCode, 1);
+        QVERIFY(collision.err.startsWith("ckpt: " + m_dp.toUtf8() + ": "));
+        QVERIFY(collision.err.contains("`module.conv1.weight`") && collision.err.contains("`module.bn1.weight`"));
+        QVERIFY(!QFileInfo::exists(output));
+
+        exporttest::Run missing = exporttest::ckpt({"export", m_dir.filePath("nope.pth"), output});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY(missing.err.startsWith("ckpt: " + m_dir.filePath("nope.pth").toUtf8() + ": "));
+
+        QFile blocker(m_dir.filePath("file"));
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+        QString unwritable = m_dir.filePath("file") + "/out.pth";
+        exporttest::Run cannot = exporttest::ckpt({"export", m_dp, unwritable});
+        QCOMPARE(cannot.exitCode, 1);
+        QVERIFY2(cannot.err.startsWith("ckpt: " + unwritable.toUtf8() + ": "), cannot.err.constData());
+
+        QVERIFY(exporttest::ckpt({"export", m_dp, output}).exitCode == 0);
+        exporttest::Run exists = exporttest::ckpt({"export", m_dp, output});
+        QCOMPARE(exists.exitCode, 1);
+        QVERIFY(exists.err.contains("--force"));
+        QCOMPARE(exporttest::ckpt({"export", m_dp, output, "--force"}).exitCode, 0);
+        exporttest::Run same = exporttest::ckpt({"export", m_dp, m_dp, "--force"});
+        QCOMPARE(same.exitCode, 1);
+
+        QCOMPARE(exporttest::ckpt({"export", m_dp, output, "--layout", "sideways"}).exitCode, 2);
+        QCOMPARE(exporttest::ckpt({"export", m_dp, output, "--map-location", "cuda:x", "--force"}).exitCode, 2);
+        QCOMPARE(exporttest::ckpt({"export", m_dp}).exitCode, 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliExport)
+#include "tst_cli_export.moc"
