@@ -5,6 +5,7 @@
    (start-up, LibTorch loading, mapping included) against Python computing the same statistics with torch
    in the same run, timed on the computation only (import and torch.load excluded), with every core.
    Goal: ckpt's GB/s at least Python's.
+   With a CUDA device, also `ckpt stats --device cuda` (rows absent without one).
 2. Start-up: `ckpt info` against `ckpt stats --key` of one small tensor on the same file, and the number of
    shared objects each one loads (LD_DEBUG=libs): info must not load LibTorch.
 """
@@ -71,6 +72,11 @@ def run(ctx):
         rows.append(common.result("stats %s: python torch (compute only)" % label, py_gbs, "GB/s"))
         rows.append(common.result("stats %s: ckpt / python throughput" % label, ckpt_gbs / py_gbs, "x",
                                   goal=">= 1", ok=ckpt_gbs >= py_gbs))
+        cuda = [ctx.ckpt, "stats", path, "--json", "--bins", "64", "--device", "cuda"]
+        if subprocess.run(cuda, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+            cuda_s, _ = common.time_process(cuda, repeat=2)
+            rows.append(common.result("stats %s: ckpt stats --device cuda (whole process)" % label,
+                                      nbytes / cuda_s / 1e9, "GB/s"))
     info_s, _ = common.time_process([ctx.ckpt, "info", fp32], repeat=3)
     stats_s, _ = common.time_process([ctx.ckpt, "stats", fp32, "--key", "layers.0.weight", "--bins", "0",
                                       "--device", "cpu"], repeat=3)
