@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """check-manpage.py CKPT MANPAGE: the man page and `ckpt help` must describe the same subcommands and options.
 
-For every subcommand that `ckpt --help` lists (and the nested ones, such as `arch list`), the man page must have a
-`.SS "ckpt NAME ..."` section, and the long options of `ckpt help NAME` must be the ones that section documents.
-Both directions are checked: an undocumented option and a documented option that the program lacks both fail.
+For every subcommand that `ckpt --help` lists, the man page must have a `.SS "ckpt NAME ..."` section, and the long
+options of `ckpt NAME --help` (with those of nested subcommands such as `arch list`) must be the ones that section
+documents. Both directions are checked: an undocumented option and a documented option that the program lacks both
+fail. `ckpt help NAME` must print exactly what `ckpt NAME --help` prints, as the man page says.
 Needs only the standard library.
 """
 import re
