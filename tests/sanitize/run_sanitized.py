@@ -22,6 +22,9 @@ def main():
     ap.add_argument("--c", default="cc")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--labels", default="core|cli")
+    ap.add_argument("--targets", nargs="*", default=["ckpt", "tests/core/all", "tests/cli/all"],
+                    help="what to build (default: the CLI and every core and cli test)")
+    ap.add_argument("--regex", default="", help="run only the ctests matching this (ctest -R)")
     args = ap.parse_args()
 
     t0 = time.time()
@@ -32,8 +35,7 @@ def main():
                     "-DCKPT_BUILD_GUI=OFF", "-DCKPT_BUILD_TENSOR=OFF", "-DCKPT_WITH_CUDA=OFF"],
                    check=True, stdout=subprocess.DEVNULL)
     # Only what the core and cli tests need: the per-folder "all" targets of the Ninja generator.
-    subprocess.run(["cmake", "--build", args.tree, "-j", str(args.jobs), "--target", "ckpt", "tests/core/all",
-                    "tests/cli/all"], check=True)
+    subprocess.run(["cmake", "--build", args.tree, "-j", str(args.jobs), "--target"] + args.targets, check=True)
     build_s = time.time() - t0
 
     fixtures = os.path.join(args.tree, "fixtures")
@@ -44,8 +46,9 @@ def main():
     env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
     env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
     t1 = time.time()
-    r = subprocess.run(["ctest", "--test-dir", args.tree, "-L", args.labels, "--output-on-failure", "-j",
-                        str(args.jobs), "--timeout", "900"], env=env)
+    ctest = ["ctest", "--test-dir", args.tree, "-L", args.labels, "--output-on-failure", "-j", str(args.jobs),
+             "--timeout", "900"] + (["-R", args.regex] if args.regex else [])
+    r = subprocess.run(ctest, env=env)
     print("sanitized tree: build %.0f s, tests %.0f s" % (build_s, time.time() - t1))
     return r.returncode
 
