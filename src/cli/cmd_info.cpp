@@ -6,10 +6,13 @@
 #include "cli/output.h"
 #include "core/format/loader.h"
 #include "core/model/checkpointjson.h"
+#include "tensor/tensorloader.h"
 
-namespace ckpt::cli {
+namespace ckpt::cli
+{
 
-namespace {
+namespace
+{
 
 nlohmann::json infoJson(const Checkpoint& doc)
 {
@@ -21,7 +24,8 @@ nlohmann::json infoJson(const Checkpoint& doc)
         dtypes[std::string(dtypeName(tensor.dtype))]++;
         locations[tensor.location]++;
     }
-    for (const StorageInfo& storage : doc.storages) storageBytes += storage.nbytes;
+    for (const StorageInfo& storage : doc.storages)
+        storageBytes += storage.nbytes;
     nlohmann::json dangerous = nlohmann::json::array();
     for (const GlobalRef& global : doc.globals)
         if (global.severity == Severity::Dangerous) dangerous.push_back(global.module + "." + global.name);
@@ -47,8 +51,8 @@ nlohmann::json infoJson(const Checkpoint& doc)
             {"locations", locations},
             {"wrapper_prefixes", wrappers},
             {"pickle_protocol", doc.pickleProtocol},
-            {"security", {{"verdict", severityName(doc.verdict())}, {"dangerous", dangerous},
-                          {"globals", doc.globals.size()}}},
+            {"security",
+             {{"verdict", severityName(doc.verdict())}, {"dangerous", dangerous}, {"globals", doc.globals.size()}}},
             {"findings", findings}};
 }
 
@@ -71,28 +75,55 @@ void printHuman(const nlohmann::json& info)
               << "dtypes:      " << join(info["dtypes"]) << "\n"
               << "locations:   " << join(info["locations"]) << "\n";
     std::string wrappers;
-    for (const auto& w : info["wrapper_prefixes"]) wrappers += w.get<std::string>();
+    for (const auto& w : info["wrapper_prefixes"])
+        wrappers += w.get<std::string>();
     std::cout << "wrapper:     " << (wrappers.empty() ? "none" : "`" + wrappers + "` on every key") << "\n";
     const auto& security = info["security"];
     std::cout << "security:    " << security["verdict"].get<std::string>();
-    for (const auto& d : security["dangerous"]) std::cout << " " << d.get<std::string>();
+    for (const auto& d : security["dangerous"])
+        std::cout << " " << d.get<std::string>();
     std::cout << " (" << security["globals"].get<size_t>() << " globals; see `ckpt scan`)\n";
     for (const auto& f : info["findings"])
-        std::cout << "finding:     [" << f["severity"].get<std::string>() << "] " << f["what"].get<std::string>() << "\n";
+        std::cout << "finding:     [" << f["severity"].get<std::string>() << "] " << f["what"].get<std::string>()
+                  << "\n";
 }
 
 struct InfoOptions {
     std::string file;
     bool json = false;
+    bool devices = false;
 };
 
-RegisterCommand registration{{"info", "Format, kind, tensor/parameter counts, bytes, dtypes, locations, wrapper "
-                                      "prefixes and the security verdict",
+// CUDA devices export targets can use; enumerating them loads only the small CUDA plugin, never LibTorch.
+int printDevices(bool json)
+{
+    if (!json) {
+        std::cout << tensor::describeCudaDevices() << "\n";
+        return ExitOk;
+    }
+    std::string why;
+    nlohmann::json list = nlohmann::json::array();
+    for (const tensor::CudaDevice& device : tensor::cudaDevices(&why))
+        list.push_back({{"index", device.index},
+                        {"name", device.name},
+                        {"memory_bytes", device.totalMemory},
+                        {"compute_capability", std::to_string(device.major) + "." + std::to_string(device.minor)}});
+    printJson({{"devices", list}, {"note", why}});
+    return ExitOk;
+}
+
+RegisterCommand registration{{"info",
+                              "Format, kind, tensor/parameter counts, bytes, dtypes, locations, wrapper "
+                              "prefixes and the security verdict",
                               10, [](CLI::App& sub) -> Runner {
                                   auto options = std::make_shared<InfoOptions>();
-                                  sub.add_option("FILE", options->file, "Checkpoint to describe")->required();
+                                  auto* file = sub.add_option("FILE", options->file, "Checkpoint to describe");
                                   sub.add_flag("--json", options->json, "Print JSON");
-                                  return [options]() {
+                                  sub.add_flag("--devices", options->devices,
+                                               "List the CUDA devices this machine offers as export targets");
+                                  return [options, file]() {
+                                      if (options->devices) return printDevices(options->json);
+                                      if (file->count() == 0) return reportUsage("info: FILE is required");
                                       auto doc = loadCheckpoint(options->file);
                                       if (!doc) return reportError(options->file, doc.error());
                                       nlohmann::json info = infoJson(*doc.value());

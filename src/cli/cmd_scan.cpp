@@ -6,9 +6,11 @@
 #include "core/format/loader.h"
 #include "core/model/checkpointjson.h"
 
-namespace ckpt::cli {
+namespace ckpt::cli
+{
 
-namespace {
+namespace
+{
 
 struct ScanOptions {
     std::string file;
@@ -31,15 +33,17 @@ int runScan(const ScanOptions& options)
                    {"globals", globalsToJson(doc)},
                    {"findings", findings}});
     } else {
-        std::cout << doc.file << ": " << severityName(verdict) << " (" << doc.globals.size()
-                  << " globals imported; nothing was executed)\n";
-        for (const GlobalRef& global : doc.globals)
-            std::cout << "  " << (global.severity == Severity::Dangerous ? "DANGEROUS " : "")
-                      << severityName(global.severity) << "  " << global.module << "." << global.name << "  x"
-                      << global.count << "  (" << global.reason << ")\n";
+        size_t count = doc.globals.size();
+        std::cout << doc.file << ": " << severityName(verdict) << " (" << count << (count == 1 ? " global" : " globals")
+                  << " imported; nothing was executed)\n";
+        for (const GlobalRef& global : doc.globals) {
+            std::string label = global.severity == Severity::Dangerous ? "DANGEROUS" : severityName(global.severity);
+            label.resize(9, ' ');
+            std::cout << "  " << label << " " << global.module << "." << global.name << "  x" << global.count << "  ("
+                      << global.reason << ")\n";
+        }
         for (const Finding& finding : doc.findings)
-            if (finding.severity != Severity::Dangerous)
-                std::cout << "  note: " << finding.what << "\n";
+            if (finding.severity != Severity::Dangerous) std::cout << "  note: " << finding.what << "\n";
     }
     return verdict == Severity::Dangerous ? ExitFindings : ExitOk;
 }

@@ -6,14 +6,17 @@
 #include "core/format/loader.h"
 #include "core/model/checkpointjson.h"
 
-namespace ckpt::cli {
+namespace ckpt::cli
+{
 
-namespace {
+namespace
+{
 
 std::string shapeText(const std::vector<int64_t>& shape)
 {
     std::string text = "[";
-    for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+    for (size_t i = 0; i < shape.size(); ++i)
+        text += (i ? ", " : "") + std::to_string(shape[i]);
     return text + "]";
 }
 

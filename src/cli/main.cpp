@@ -6,7 +6,8 @@
 #include "cli/command.h"
 #include "core/version.h"
 
-namespace ckpt::cli {
+namespace ckpt::cli
+{
 
 std::vector<Command>& commandRegistry()
 {
@@ -60,7 +61,7 @@ int main(int argc, char** argv)
         }
         for (auto& [sub, runner] : runners)
             if (sub->get_name() == helpTopic) {
-                std::cout << sub->help();
+                std::cout << sub->help("ckpt");
                 return ExitOk;
             }
         std::cerr << "ckpt: no subcommand named '" << helpTopic << "'\n";

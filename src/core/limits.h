@@ -5,22 +5,23 @@
 
 // Every safety limit of the parsers, in one place. Each check names its limit in the error, so a user
 // who hits one knows which number stopped the file and why.
-namespace ckpt::limits {
+namespace ckpt::limits
+{
 
-constexpr size_t kMaxPickleStackDepth = 100000;      // values on the unpickler stack
-constexpr size_t kMaxPickleMarkDepth = 10000;        // nested MARKs
-constexpr size_t kMaxPickleMemoSize = 10000000;      // memo entries
-constexpr size_t kMaxPickleContainerLength = 50000000; // items in one list/dict/tuple
-constexpr size_t kMaxPickleValues = 50000000;        // values created for one pickle
-constexpr size_t kMaxPickleStringBytes = 1ull << 31; // one string/bytes literal
-constexpr size_t kMaxLongBytes = 4096;               // LONG1/LONG4 payload
-constexpr size_t kMaxGraphDepth = 2000;              // nesting when walking a value graph
-constexpr size_t kMaxTensorRank = 64;                // dimensions of one tensor
-constexpr size_t kMaxZipEntries = 10000000;          // central-directory entries
-constexpr uint64_t kMaxInflatedRecordBytes = 4ull << 30; // a deflated record (pickle) after inflation
-constexpr uint64_t kMaxInflateRatio = 1024;          // inflated/deflated, against deflate bombs
+constexpr size_t kMaxPickleStackDepth = 100000;            // values on the unpickler stack
+constexpr size_t kMaxPickleMarkDepth = 10000;              // nested MARKs
+constexpr size_t kMaxPickleMemoSize = 10000000;            // memo entries
+constexpr size_t kMaxPickleContainerLength = 50000000;     // items in one list/dict/tuple
+constexpr size_t kMaxPickleValues = 50000000;              // values created for one pickle
+constexpr size_t kMaxPickleStringBytes = 1ull << 31;       // one string/bytes literal
+constexpr size_t kMaxLongBytes = 4096;                     // LONG1/LONG4 payload
+constexpr size_t kMaxGraphDepth = 2000;                    // nesting when walking a value graph
+constexpr size_t kMaxTensorRank = 64;                      // dimensions of one tensor
+constexpr size_t kMaxZipEntries = 10000000;                // central-directory entries
+constexpr uint64_t kMaxInflatedRecordBytes = 4ull << 30;   // a deflated record (pickle) after inflation
+constexpr uint64_t kMaxInflateRatio = 1024;                // inflated/deflated, against deflate bombs
 constexpr uint64_t kMaxSafetensorsHeaderBytes = 100000000; // as the safetensors reference implementation
-constexpr size_t kMaxShards = 100000;                // files in one sharded index
-constexpr uint64_t kMaxIndexJsonBytes = 256ull << 20; // a *.index.json file
+constexpr size_t kMaxShards = 100000;                      // files in one sharded index
+constexpr uint64_t kMaxIndexJsonBytes = 256ull << 20;      // a *.index.json file
 
 } // namespace ckpt::limits

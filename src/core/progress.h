@@ -4,7 +4,8 @@
 #include <cstdint>
 #include <functional>
 
-namespace ckpt {
+namespace ckpt
+{
 
 // Progress without Qt: the worker reports bytes done over bytes to do, and polls a cancel flag.
 struct Progress {

@@ -1,18 +1,27 @@
 #include "core/result.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 const char* statusName(Status status)
 {
     switch (status) {
-    case Status::Ok: return "ok";
-    case Status::IoError: return "I/O error";
-    case Status::Truncated: return "truncated";
-    case Status::Corrupt: return "corrupt";
-    case Status::Unsupported: return "unsupported";
-    case Status::LimitExceeded: return "limit exceeded";
-    case Status::Cancelled: return "cancelled";
-    case Status::Refused: return "refused";
+    case Status::Ok:
+        return "ok";
+    case Status::IoError:
+        return "I/O error";
+    case Status::Truncated:
+        return "truncated";
+    case Status::Corrupt:
+        return "corrupt";
+    case Status::Unsupported:
+        return "unsupported";
+    case Status::LimitExceeded:
+        return "limit exceeded";
+    case Status::Cancelled:
+        return "cancelled";
+    case Status::Refused:
+        return "refused";
     }
     return "unknown";
 }

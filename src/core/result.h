@@ -5,7 +5,8 @@
 #include <utility>
 #include <variant>
 
-namespace ckpt {
+namespace ckpt
+{
 
 // Why an operation failed. Errors travel as values across the core API; exceptions never escape it.
 enum class Status {
@@ -36,8 +37,8 @@ inline Error makeError(Status status, std::string detail, uint64_t offset = 0)
 }
 
 // A value or an Error. Deliberately tiny: ok(), value(), error(), and moving the value out.
-template <class T>
-class Result {
+template <class T> class Result
+{
 public:
     Result(T value) : m_data(std::move(value)) {}
     Result(Error error) : m_data(std::move(error)) {}
@@ -54,7 +55,8 @@ private:
 };
 
 // Result for operations that produce nothing but can fail.
-struct Done {};
+struct Done {
+};
 using VoidResult = Result<Done>;
 
 } // namespace ckpt

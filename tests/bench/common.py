@@ -18,7 +18,7 @@ def ensure_big_file(data_dir):
     if not os.path.exists(path):
         os.makedirs(data_dir, exist_ok=True)
         code = ("import torch,collections;torch.manual_seed(0);"
-                "sd=collections.OrderedDict(('layers.%d.weight'%i, torch.randn(4096,4096)) for i in range(16));"
+                "sd=collections.OrderedDict(('layers.%%d.weight'%%i, torch.randn(4096,4096)) for i in range(16));"
                 "torch.save(sd, %r)" % (path + ".tmp"))
         subprocess.run([PY, "-c", code], check=True)
         os.replace(path + ".tmp", path)

@@ -9,15 +9,23 @@
 using namespace ckpt::test;
 using nlohmann::json;
 
-namespace {
+namespace
+{
 
-QString fixture(const char* file) { return QString::fromStdString(fixturePath(file)); }
+QString fixture(const char* file)
+{
+    return QString::fromStdString(fixturePath(file));
+}
 
-json parse(const ProcessResult& result) { return json::parse(result.out.toStdString(), nullptr, false); }
+json parse(const ProcessResult& result)
+{
+    return json::parse(result.out.toStdString(), nullptr, false);
+}
 
 } // namespace
 
-class TestCliInspect : public QObject {
+class TestCliInspect : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -88,12 +96,18 @@ private slots:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("global");
-        QTest::newRow("os.system") << "hostile_os_system.pth" << "os.system";
-        QTest::newRow("eval") << "hostile_eval.pth" << "builtins.eval";
-        QTest::newRow("getattr") << "hostile_getattr_chain.pth" << "builtins.getattr";
-        QTest::newRow("protocol 4 posix") << "hostile_posix_p4.pth" << "posix.system";
-        QTest::newRow("zip") << "hostile_zip_os_system.pth" << "os.system";
-        QTest::newRow("legacy") << "hostile_legacy_os_system.pth" << "os.system";
+        QTest::newRow("os.system") << "hostile_os_system.pth"
+                                   << "os.system";
+        QTest::newRow("eval") << "hostile_eval.pth"
+                              << "builtins.eval";
+        QTest::newRow("getattr") << "hostile_getattr_chain.pth"
+                                 << "builtins.getattr";
+        QTest::newRow("protocol 4 posix") << "hostile_posix_p4.pth"
+                                          << "posix.system";
+        QTest::newRow("zip") << "hostile_zip_os_system.pth"
+                             << "os.system";
+        QTest::newRow("legacy") << "hostile_legacy_os_system.pth"
+                                << "os.system";
     }
 
     void scanExitsThreeOnDangerousGlobals()
@@ -121,12 +135,18 @@ private slots:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("cause");
-        QTest::newRow("empty") << "broken_empty.pth" << "empty";
-        QTest::newRow("truncated zip") << "broken_zip_50pct.pth" << "truncated";
-        QTest::newRow("garbage after PK") << "broken_zip_garbage.pth" << "zip";
-        QTest::newRow("flipped legacy") << "broken_legacy_flipped.pth" << "legacy stream";
-        QTest::newRow("random") << "broken_random.pth" << "not a PyTorch checkpoint";
-        QTest::newRow("missing") << "does_not_exist.pth" << "No such file";
+        QTest::newRow("empty") << "broken_empty.pth"
+                               << "empty";
+        QTest::newRow("truncated zip") << "broken_zip_50pct.pth"
+                                       << "truncated";
+        QTest::newRow("garbage after PK") << "broken_zip_garbage.pth"
+                                          << "zip";
+        QTest::newRow("flipped legacy") << "broken_legacy_flipped.pth"
+                                        << "legacy stream";
+        QTest::newRow("random") << "broken_random.pth"
+                                << "not a PyTorch checkpoint";
+        QTest::newRow("missing") << "does_not_exist.pth"
+                                 << "No such file";
     }
 
     void brokenFilesExitOneNamingFileAndCause()

@@ -14,7 +14,8 @@ using nlohmann::json;
 
 Q_DECLARE_METATYPE(std::string)
 
-namespace {
+namespace
+{
 
 json pathJson(const Path& path)
 {
@@ -28,26 +29,27 @@ json pathJson(const Path& path)
     return out;
 }
 
-std::string describe(const json& j) { return j.dump(); }
+std::string describe(const json& j)
+{
+    return j.dump();
+}
 
 #define CHECK_EQ_JSON(actual, expected, what)                                                                          \
     do {                                                                                                               \
         json a_ = (actual), e_ = (expected);                                                                           \
         if (a_ != e_)                                                                                                  \
-            QFAIL(qPrintable(QString::fromStdString(std::string(what) + ": engine " + describe(a_) + " != torch " +  \
+            QFAIL(qPrintable(QString::fromStdString(std::string(what) + ": engine " + describe(a_) + " != torch " +    \
                                                     describe(e_))));                                                   \
     } while (0)
 
 } // namespace
 
-class TestLoader : public QObject {
+class TestLoader : public QObject
+{
     Q_OBJECT
 
 private slots:
-    void initTestCase()
-    {
-        QVERIFY2(!test::fixtures().empty(), "no fixtures: run the generate_fixtures test first");
-    }
+    void initTestCase() { QVERIFY2(!test::fixtures().empty(), "no fixtures: run the generate_fixtures test first"); }
 
     void matchesTruth_data()
     {
@@ -166,12 +168,17 @@ private:
             CHECK_EQ_JSON(pathJson(v.path), e["path"], where + " path");
             const std::string type = e["type"];
             const Value* value = v.value;
-            if (type == "none") QVERIFY(value->kind == ValueKind::None);
-            else if (type == "bool") CHECK_EQ_JSON(value->kind == ValueKind::Bool && value->boolean, e["value"], where);
-            else if (type == "int") CHECK_EQ_JSON(value->integer, e["value"], where);
-            else if (type == "str") CHECK_EQ_JSON(value->text, e["value"], where);
-            else if (type == "bytes") CHECK_EQ_JSON(test::toHex(reinterpret_cast<const uint8_t*>(value->text.data()),
-                                                                value->text.size()), e["value"], where);
+            if (type == "none")
+                QVERIFY(value->kind == ValueKind::None);
+            else if (type == "bool")
+                CHECK_EQ_JSON(value->kind == ValueKind::Bool && value->boolean, e["value"], where);
+            else if (type == "int")
+                CHECK_EQ_JSON(value->integer, e["value"], where);
+            else if (type == "str")
+                CHECK_EQ_JSON(value->text, e["value"], where);
+            else if (type == "bytes")
+                CHECK_EQ_JSON(test::toHex(reinterpret_cast<const uint8_t*>(value->text.data()), value->text.size()),
+                              e["value"], where);
             else if (type == "float") {
                 QVERIFY2(value->kind == ValueKind::Float, where.c_str());
                 if (e["value"].is_number()) QCOMPARE(value->real, e["value"].get<double>());
@@ -187,7 +194,8 @@ private:
     void checkGlobals(const Checkpoint& doc, const json& truth)
     {
         json seen = json::array();
-        for (const GlobalRef& g : doc.globals) seen.push_back({g.module, g.name});
+        for (const GlobalRef& g : doc.globals)
+            seen.push_back({g.module, g.name});
         CHECK_EQ_JSON(seen, truth["globals"], "globals");
         json dangerous = json::array();
         for (const GlobalRef& g : doc.globals)

@@ -3,16 +3,23 @@
 #include <algorithm>
 #include <fstream>
 
-namespace ckpt::test {
+namespace ckpt::test
+{
 
 bool FixtureEntry::hasTag(const std::string& tag) const
 {
     return std::find(tags.begin(), tags.end(), tag) != tags.end();
 }
 
-std::string fixtureDir() { return CKPT_FIXTURE_DIR; }
+std::string fixtureDir()
+{
+    return CKPT_FIXTURE_DIR;
+}
 
-std::string fixturePath(const std::string& file) { return fixtureDir() + "/" + file; }
+std::string fixturePath(const std::string& file)
+{
+    return fixtureDir() + "/" + file;
+}
 
 static nlohmann::json readJson(const std::string& path)
 {
@@ -33,13 +40,17 @@ std::vector<FixtureEntry> fixtures()
         entry.format = f.value("format", "");
         entry.kind = f.value("kind", "");
         if (f.contains("tags"))
-            for (const auto& t : f["tags"]) entry.tags.push_back(t.get<std::string>());
+            for (const auto& t : f["tags"])
+                entry.tags.push_back(t.get<std::string>());
         out.push_back(entry);
     }
     return out;
 }
 
-nlohmann::json truthFor(const FixtureEntry& entry) { return readJson(fixturePath(entry.name + ".truth.json")); }
+nlohmann::json truthFor(const FixtureEntry& entry)
+{
+    return readJson(fixturePath(entry.name + ".truth.json"));
+}
 
 std::string toHex(const uint8_t* data, size_t size)
 {

@@ -6,7 +6,8 @@
 #include <nlohmann/json.hpp>
 
 // Access to the fixtures and truth files that tests/fixtures/generate.py writes with real PyTorch.
-namespace ckpt::test {
+namespace ckpt::test
+{
 
 struct FixtureEntry {
     std::string name;

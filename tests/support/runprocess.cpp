@@ -2,7 +2,8 @@
 
 #include <QProcess>
 
-namespace ckpt::test {
+namespace ckpt::test
+{
 
 ProcessResult runProcess(const QString& program, const QStringList& args, int timeoutMs)
 {
@@ -26,7 +27,10 @@ ProcessResult runProcess(const QString& program, const QStringList& args, int ti
     return result;
 }
 
-ProcessResult runCkpt(const QStringList& args, int timeoutMs) { return runProcess(CKPT_EXE, args, timeoutMs); }
+ProcessResult runCkpt(const QStringList& args, int timeoutMs)
+{
+    return runProcess(CKPT_EXE, args, timeoutMs);
+}
 
 ProcessResult runPython(const QString& code, const QStringList& args, int timeoutMs)
 {

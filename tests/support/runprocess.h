@@ -4,7 +4,8 @@
 #include <QStringList>
 
 // Runs a program to completion (with a time cap) and captures what it printed.
-namespace ckpt::test {
+namespace ckpt::test
+{
 
 struct ProcessResult {
     int exitCode = -1;

@@ -9,7 +9,8 @@
 
 // One loader per format; loader.cpp sniffs the magic bytes and picks one. Each fills a fresh Checkpoint
 // whose files[0] is the mapped input.
-namespace ckpt {
+namespace ckpt
+{
 
 using MappedFilePtr = std::shared_ptr<const MappedFile>;
 

@@ -6,24 +6,28 @@
 
 #include "core/format/formatloaders.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 bool hasLegacyMagic(const uint8_t* data, uint64_t size); // torchlegacy.cpp
 
-namespace {
+namespace
+{
 
 bool looksLikeSafetensors(const uint8_t* data, uint64_t size)
 {
     if (size < 10) return false;
     uint64_t headerSize = 0;
-    for (int i = 0; i < 8; ++i) headerSize |= static_cast<uint64_t>(data[i]) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+        headerSize |= static_cast<uint64_t>(data[i]) << (8 * i);
     return data[8] == '{' && headerSize >= 2 && headerSize <= size - 8;
 }
 
 bool looksLikeIndexJson(const uint8_t* data, uint64_t size)
 {
     uint64_t i = 0;
-    while (i < size && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t')) ++i;
+    while (i < size && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
+        ++i;
     if (i >= size || data[i] != '{') return false;
     std::string_view head(reinterpret_cast<const char*>(data), std::min<uint64_t>(size, 1 << 20));
     return head.find("\"weight_map\"") != std::string_view::npos;
@@ -44,7 +48,8 @@ Result<Format> sniff(const MappedFile& file)
     char head[64];
     std::snprintf(head, sizeof head, "%02x %02x %02x %02x", d[0], n > 1 ? d[1] : 0, n > 2 ? d[2] : 0, n > 3 ? d[3] : 0);
     return makeError(Status::Unsupported, std::string("not a PyTorch checkpoint, safetensors file or shard index "
-                                                      "(first bytes: ") + head + ")");
+                                                      "(first bytes: ") +
+                                              head + ")");
 }
 
 } // namespace
@@ -65,11 +70,21 @@ Result<CheckpointPtr> loadCheckpoint(const std::string& path, const Progress& pr
     Result<std::unique_ptr<Checkpoint>> loaded = makeError(Status::Unsupported, "unknown format");
     switch (format.value()) {
     case Format::TorchZip:
-    case Format::TorchScript: loaded = loadTorchZip(file.value(), progress); break;
-    case Format::TorchLegacy: loaded = loadTorchLegacy(file.value(), progress); break;
-    case Format::Safetensors: loaded = loadSafetensors(file.value(), progress); break;
-    case Format::Sharded: loaded = loadSharded(file.value(), progress); break;
-    case Format::Pickle: loaded = loadRawPickle(file.value(), progress); break;
+    case Format::TorchScript:
+        loaded = loadTorchZip(file.value(), progress);
+        break;
+    case Format::TorchLegacy:
+        loaded = loadTorchLegacy(file.value(), progress);
+        break;
+    case Format::Safetensors:
+        loaded = loadSafetensors(file.value(), progress);
+        break;
+    case Format::Sharded:
+        loaded = loadSharded(file.value(), progress);
+        break;
+    case Format::Pickle:
+        loaded = loadRawPickle(file.value(), progress);
+        break;
     }
     if (!loaded) return loaded.error();
     return CheckpointPtr(std::move(loaded).value());

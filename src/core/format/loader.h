@@ -7,7 +7,8 @@
 #include "core/progress.h"
 #include "core/result.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 using CheckpointPtr = std::shared_ptr<const Checkpoint>;
 

@@ -5,7 +5,8 @@
 #include "core/io/bytereader.h"
 #include "core/limits.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Progress& progress)
 {
@@ -51,8 +52,10 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
             return bad("lacks dtype, shape or data_offsets");
         if (!entry["dtype"].is_string()) return bad("has a non-string dtype");
         auto dtype = dtypeFromSafetensors(entry["dtype"].get<std::string>());
-        if (!dtype) return makeError(Status::Unsupported, "safetensors tensor '" + name + "' has unsupported dtype " +
-                                                              entry["dtype"].get<std::string>(), 8);
+        if (!dtype)
+            return makeError(
+                Status::Unsupported,
+                "safetensors tensor '" + name + "' has unsupported dtype " + entry["dtype"].get<std::string>(), 8);
         const auto& shape = entry["shape"];
         const auto& offsets = entry["data_offsets"];
         if (!shape.is_array() || shape.size() > limits::kMaxTensorRank) return bad("has a bad shape");

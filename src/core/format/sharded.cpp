@@ -9,7 +9,8 @@
 #include "core/format/loader.h"
 #include "core/limits.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progress& progress)
 {
@@ -31,12 +32,13 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
             doc->metadata[m.key()] = m.value().is_string() ? m.value().get<std::string>() : m.value().dump();
 
     const std::filesystem::path folder = std::filesystem::path(index->path()).parent_path();
-    std::map<std::string, size_t> shardIndex;   // shard file -> index in doc->parts
-    std::vector<size_t> tensorBase, storageBase; // where each part's tensors/storages start in doc
+    std::map<std::string, size_t> shardIndex; // shard file -> index in doc->parts
+    std::vector<size_t> storageBase;          // where each part's storages start in doc->storages
     WeightSet set;
     const auto& map = json["weight_map"];
     for (auto it = map.begin(); it != map.end(); ++it) {
-        if (!it.value().is_string()) return makeError(Status::Corrupt, "weight_map entry '" + it.key() + "' is not a file name");
+        if (!it.value().is_string())
+            return makeError(Status::Corrupt, "weight_map entry '" + it.key() + "' is not a file name");
         std::string shardName = it.value().get<std::string>();
         if (shardName.find("..") != std::string::npos || std::filesystem::path(shardName).is_absolute())
             return makeError(Status::Refused, "weight_map names a shard outside the index's folder: " + shardName);
@@ -52,8 +54,8 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
                 return error;
             }
             const Checkpoint& part = *shard.value();
-            if (part.format == Format::Sharded) return makeError(Status::Corrupt, "shard " + shardName + " is itself an index");
-            tensorBase.push_back(doc->tensors.size());
+            if (part.format == Format::Sharded)
+                return makeError(Status::Corrupt, "shard " + shardName + " is itself an index");
             storageBase.push_back(doc->storages.size());
             int fileIndex = static_cast<int>(doc->files.size());
             doc->files.insert(doc->files.end(), part.files.begin(), part.files.end());
@@ -61,27 +63,29 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
                 storage.file += fileIndex;
                 doc->storages.push_back(std::move(storage));
             }
-            for (TensorInfo tensor : part.tensors) {
-                if (tensor.storage >= 0) tensor.storage += static_cast<int>(storageBase.back());
-                for (int& p : tensor.parts) p += static_cast<int>(tensorBase.back());
-                tensor.path.insert(tensor.path.begin(), PathElement::name(shardName));
-                doc->tensors.push_back(std::move(tensor));
-            }
-            for (const GlobalRef& global : part.globals) doc->globals.push_back(global);
-            for (const Finding& finding : part.findings) doc->findings.push_back({finding.severity, shardName + ": " + finding.what});
+            for (const GlobalRef& global : part.globals)
+                doc->globals.push_back(global);
+            for (const Finding& finding : part.findings)
+                doc->findings.push_back({finding.severity, shardName + ": " + finding.what});
             doc->parts.push_back(shard.value());
             found = shardIndex.emplace(shardName, doc->parts.size() - 1).first;
             progress.tick(shardIndex.size(), map.size());
         }
+        // The set's tensors are listed in weight_map order, named by their key, as a merged state dict would be.
         const Checkpoint& part = *doc->parts[found->second];
         const WeightSet* weights = part.mainWeightSet();
         int tensor = -1;
         if (weights)
             for (const WeightEntry& entry : weights->entries)
-                if (entry.key == it.key() && entry.tensor >= 0) tensor = entry.tensor + static_cast<int>(tensorBase[found->second]);
-        if (tensor < 0)
-            doc->findings.push_back({Severity::Unknown, "weight_map names '" + it.key() + "' but shard " + shardName +
-                                                            " does not hold it"});
+                if (entry.key == it.key() && entry.tensor >= 0) {
+                    TensorInfo copy = part.tensors[entry.tensor];
+                    if (copy.storage >= 0) copy.storage += static_cast<int>(storageBase[found->second]);
+                    copy.parts.clear();
+                    copy.path = {PathElement::name(it.key())};
+                    doc->tensors.push_back(std::move(copy));
+                    tensor = static_cast<int>(doc->tensors.size() - 1);
+                    break;
+                }
         set.entries.push_back(WeightEntry{it.key(), tensor});
     }
     doc->weightSets.push_back(std::move(set));

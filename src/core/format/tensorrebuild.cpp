@@ -4,14 +4,22 @@
 
 #include "core/limits.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
-namespace {
+namespace
+{
 
 const char* const kRebuildFunctions[] = {
-    "_rebuild_tensor",        "_rebuild_tensor_v2",          "_rebuild_tensor_v3",
-    "_rebuild_parameter",     "_rebuild_parameter_with_state", "_rebuild_qtensor",
-    "_rebuild_sparse_tensor", "_rebuild_sparse_csr_tensor",  "_rebuild_meta_tensor_no_storage",
+    "_rebuild_tensor",
+    "_rebuild_tensor_v2",
+    "_rebuild_tensor_v3",
+    "_rebuild_parameter",
+    "_rebuild_parameter_with_state",
+    "_rebuild_qtensor",
+    "_rebuild_sparse_tensor",
+    "_rebuild_sparse_csr_tensor",
+    "_rebuild_meta_tensor_no_storage",
 };
 
 bool isRebuildGlobal(const Value* g)
@@ -30,7 +38,10 @@ const std::vector<const Value*>& tupleItems(const Value* v)
     return v && (v->kind == ValueKind::Tuple || v->kind == ValueKind::List) ? v->items : empty;
 }
 
-bool readBool(const Value* v) { return v && v->kind == ValueKind::Bool && v->boolean; }
+bool readBool(const Value* v)
+{
+    return v && v->kind == ValueKind::Bool && v->boolean;
+}
 
 std::optional<DType> dtypeOfGlobal(const Value* v)
 {
@@ -38,7 +49,8 @@ std::optional<DType> dtypeOfGlobal(const Value* v)
     return dtypeFromTorchName(v->text2);
 }
 
-// "torch.sparse_coo" from either GLOBAL torch sparse_coo or REDUCE(torch.serialization._get_layout, ('torch.sparse_coo',)).
+// "torch.sparse_coo" from either GLOBAL torch sparse_coo or REDUCE(torch.serialization._get_layout,
+// ('torch.sparse_coo',)).
 std::string layoutText(const Value* v)
 {
     if (!v) return {};
@@ -48,7 +60,10 @@ std::string layoutText(const Value* v)
     return {};
 }
 
-bool mulOverflows(uint64_t a, uint64_t b, uint64_t& out) { return __builtin_mul_overflow(a, b, &out); }
+bool mulOverflows(uint64_t a, uint64_t b, uint64_t& out)
+{
+    return __builtin_mul_overflow(a, b, &out);
+}
 
 } // namespace
 
@@ -136,11 +151,11 @@ void TensorRebuilder::parseCall(const Value* function, const Value* args, Protot
         static const char* const cooParts[] = {"indices", "values"};
         static const char* const compressedParts[] = {"compressed_indices", "plain_indices", "values"};
         bool coo = layout == "torch.sparse_coo";
-        info.layout = coo                              ? TensorLayout::SparseCoo
-                      : layout == "torch.sparse_csc"   ? TensorLayout::SparseCsc
-                      : layout == "torch.sparse_bsr"   ? TensorLayout::SparseBsr
-                      : layout == "torch.sparse_bsc"   ? TensorLayout::SparseBsc
-                                                       : TensorLayout::SparseCsr;
+        info.layout = coo                            ? TensorLayout::SparseCoo
+                      : layout == "torch.sparse_csc" ? TensorLayout::SparseCsc
+                      : layout == "torch.sparse_bsr" ? TensorLayout::SparseBsr
+                      : layout == "torch.sparse_bsc" ? TensorLayout::SparseBsc
+                                                     : TensorLayout::SparseCsr;
         size_t count = coo ? 2 : 3;
         if (data.size() < count + 1) {
             info.problem = "sparse tensor data is incomplete";
@@ -273,9 +288,9 @@ void TensorRebuilder::checkBounds(TensorInfo& info) const
         }
         uint64_t span = 0;
         if (mulOverflows(numel, static_cast<uint64_t>(info.shape[i]), numel) ||
-            (info.shape[i] > 0 && (mulOverflows(static_cast<uint64_t>(info.shape[i] - 1),
-                                                static_cast<uint64_t>(info.stride[i]), span) ||
-                                   __builtin_add_overflow(last, span, &last)))) {
+            (info.shape[i] > 0 &&
+             (mulOverflows(static_cast<uint64_t>(info.shape[i] - 1), static_cast<uint64_t>(info.stride[i]), span) ||
+              __builtin_add_overflow(last, span, &last)))) {
             info.problem = "tensor element count overflows 64 bits";
             return;
         }

@@ -8,12 +8,14 @@
 #include "core/format/torchgraph.h"
 #include "core/model/checkpoint.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 // Recognises torch's tensor rebuild calls in the value graph (torch._utils._rebuild_tensor_v2 and friends)
 // and turns them into TensorInfo, creating StorageInfo entries from persistent ids on first reference.
 // Reads no tensor bytes: it checks that every view fits inside its storage and records a problem when not.
-class TensorRebuilder {
+class TensorRebuilder
+{
 public:
     TensorRebuilder(Checkpoint& doc, RecordLocator locate) : m_doc(doc), m_locate(std::move(locate)) {}
 

@@ -6,9 +6,11 @@
 #include "core/format/tensorrebuild.h"
 #include "core/limits.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
-namespace {
+namespace
+{
 
 bool isDictLike(const Value* v)
 {
@@ -44,7 +46,8 @@ PathElement keyElement(const Value* key)
     return PathElement::name(key ? renderValue(key, 80) : "?");
 }
 
-class Walker {
+class Walker
+{
 public:
     Walker(Checkpoint& doc, TensorRebuilder& rebuilder) : m_doc(doc), m_rebuilder(rebuilder) {}
 
@@ -193,7 +196,9 @@ void Walker::collectModule(const Value* module, const std::string& prefix, size_
 void Walker::deriveTorchScriptWeights(const Value* root)
 {
     if (!root || root->kind != ValueKind::Object) return;
-    size_t set = newSet({}, true, nullptr);
+    // The attributes are the module's own state (not a reconstruction of Python objects), so the set is
+    // reported as found rather than derived.
+    size_t set = newSet({}, false, nullptr);
     collectScriptModule(root, "", set, 0);
 }
 

@@ -7,7 +7,8 @@
 #include "core/model/checkpoint.h"
 #include "core/result.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 // Where a storage record's bytes are, as a format loader knows it.
 struct RecordLocation {

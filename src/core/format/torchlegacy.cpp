@@ -9,9 +9,11 @@
 #include "core/io/bytereader.h"
 #include "core/pickle/unpickler.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
-namespace {
+namespace
+{
 
 // 0x1950a86a20f9469cfc6c as the little-endian LONG1 payload torch writes.
 constexpr unsigned char kLegacyMagic[] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
@@ -98,15 +100,16 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
         if (!key->isString()) return makeError(Status::Corrupt, "legacy stream storage key is not a string", pos);
         auto it = storages.find(key->text);
         if (it == storages.end())
-            return makeError(Status::Corrupt, "legacy stream lists storage '" + key->text +
-                                                  "' that no tensor refers to", pos);
+            return makeError(Status::Corrupt,
+                             "legacy stream lists storage '" + key->text + "' that no tensor refers to", pos);
         ByteReader reader(data, size);
         reader.seek(pos);
         int64_t count = 0;
         if (!reader.readLE(count))
             return makeError(Status::Truncated, "legacy stream ends before storage '" + key->text + "'", pos);
         uint64_t bytes = 0;
-        if (count < 0 || __builtin_mul_overflow(static_cast<uint64_t>(count), dtypeElementSize(it->second.dtype), &bytes) ||
+        if (count < 0 ||
+            __builtin_mul_overflow(static_cast<uint64_t>(count), dtypeElementSize(it->second.dtype), &bytes) ||
             bytes > reader.remaining())
             return makeError(Status::Truncated, "legacy stream ends inside storage '" + key->text + "'", pos);
         it->second.offset = pos + 8;

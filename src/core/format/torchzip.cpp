@@ -7,9 +7,11 @@
 #include "core/pickle/unpickler.h"
 #include "core/zip/ziparchive.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
-namespace {
+namespace
+{
 
 // torch reads `version` (or `.data/version`) with stoull and accepts 1..10.
 VoidResult checkVersion(const ZipArchive& zip, const std::string& prefix)
@@ -21,7 +23,8 @@ VoidResult checkVersion(const ZipArchive& zip, const std::string& prefix)
     auto bytes = zip.read(*entry, storage);
     if (!bytes) return bytes.error();
     std::string_view text = bytes.value();
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+        text.remove_suffix(1);
     uint64_t version = 0;
     auto parsed = std::from_chars(text.data(), text.data() + text.size(), version);
     if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size())
@@ -51,8 +54,8 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
     std::string prefix = first.substr(0, slash);
     for (const ZipEntry& entry : zip.entries())
         if (entry.name.compare(0, prefix.size() + 1, prefix + "/") != 0)
-            return makeError(Status::Corrupt, "torch archive has a record outside its folder '" + prefix +
-                                                  "': '" + entry.name + "'",
+            return makeError(Status::Corrupt,
+                             "torch archive has a record outside its folder '" + prefix + "': '" + entry.name + "'",
                              entry.localHeaderOffset);
     const ZipEntry* pickle = zip.find(prefix + "/data.pkl");
     if (!pickle) return makeError(Status::Corrupt, "zip has no '" + prefix + "/data.pkl': not a torch checkpoint");

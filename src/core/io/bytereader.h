@@ -4,11 +4,13 @@
 #include <cstring>
 #include <string_view>
 
-namespace ckpt {
+namespace ckpt
+{
 
 // Bounds-checked little-endian reads over a byte span. Every read reports failure instead of reading
 // past the end; callers turn a failed read into Status::Truncated with the offset.
-class ByteReader {
+class ByteReader
+{
 public:
     ByteReader(const uint8_t* data, uint64_t size, uint64_t base = 0) : m_data(data), m_size(size), m_base(base) {}
 
@@ -30,8 +32,7 @@ public:
     }
     const uint8_t* current() const { return m_data + m_pos; }
 
-    template <class T>
-    bool readLE(T& out)
+    template <class T> bool readLE(T& out)
     {
         if (sizeof(T) > remaining()) return false;
         uint64_t value = 0;

@@ -7,13 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace ckpt {
+namespace ckpt
+{
 
 Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& path)
 {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return makeError(Status::IoError, std::string("cannot open: ") + std::strerror(errno));
-    struct stat info {};
+    struct stat info {
+    };
     if (::fstat(fd, &info) != 0) {
         int err = errno;
         ::close(fd);

@@ -7,11 +7,13 @@
 
 #include "core/result.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 // A read-only memory mapping of a whole file. Opening a checkpoint maps it and parses only the
 // pickle and directory; tensor bytes stay on disk until somebody reads them.
-class MappedFile {
+class MappedFile
+{
 public:
     static Result<std::shared_ptr<const MappedFile>> open(const std::string& path);
     ~MappedFile();

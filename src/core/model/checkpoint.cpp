@@ -2,17 +2,24 @@
 
 #include "core/io/mappedfile.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 const char* formatName(Format format)
 {
     switch (format) {
-    case Format::TorchZip: return "torch-zip";
-    case Format::TorchLegacy: return "torch-legacy";
-    case Format::Safetensors: return "safetensors";
-    case Format::Sharded: return "sharded";
-    case Format::TorchScript: return "torchscript";
-    case Format::Pickle: return "pickle";
+    case Format::TorchZip:
+        return "torch-zip";
+    case Format::TorchLegacy:
+        return "torch-legacy";
+    case Format::Safetensors:
+        return "safetensors";
+    case Format::Sharded:
+        return "sharded";
+    case Format::TorchScript:
+        return "torchscript";
+    case Format::Pickle:
+        return "pickle";
     }
     return "unknown";
 }
@@ -20,12 +27,18 @@ const char* formatName(Format format)
 const char* kindName(Kind kind)
 {
     switch (kind) {
-    case Kind::StateDict: return "state_dict";
-    case Kind::TrainingCheckpoint: return "training_checkpoint";
-    case Kind::WholeModel: return "whole_model";
-    case Kind::Optimizer: return "optimizer";
-    case Kind::TorchScript: return "torchscript";
-    case Kind::Other: return "other";
+    case Kind::StateDict:
+        return "state_dict";
+    case Kind::TrainingCheckpoint:
+        return "training_checkpoint";
+    case Kind::WholeModel:
+        return "whole_model";
+    case Kind::Optimizer:
+        return "optimizer";
+    case Kind::TorchScript:
+        return "torchscript";
+    case Kind::Other:
+        return "other";
     }
     return "other";
 }
@@ -33,9 +46,12 @@ const char* kindName(Kind kind)
 const char* severityName(Severity severity)
 {
     switch (severity) {
-    case Severity::Safe: return "safe";
-    case Severity::Unknown: return "unknown";
-    case Severity::Dangerous: return "dangerous";
+    case Severity::Safe:
+        return "safe";
+    case Severity::Unknown:
+        return "unknown";
+    case Severity::Dangerous:
+        return "dangerous";
     }
     return "unknown";
 }
@@ -43,12 +59,18 @@ const char* severityName(Severity severity)
 const char* layoutName(TensorLayout layout)
 {
     switch (layout) {
-    case TensorLayout::Strided: return "strided";
-    case TensorLayout::SparseCoo: return "sparse_coo";
-    case TensorLayout::SparseCsr: return "sparse_csr";
-    case TensorLayout::SparseCsc: return "sparse_csc";
-    case TensorLayout::SparseBsr: return "sparse_bsr";
-    case TensorLayout::SparseBsc: return "sparse_bsc";
+    case TensorLayout::Strided:
+        return "strided";
+    case TensorLayout::SparseCoo:
+        return "sparse_coo";
+    case TensorLayout::SparseCsr:
+        return "sparse_csr";
+    case TensorLayout::SparseCsc:
+        return "sparse_csc";
+    case TensorLayout::SparseBsr:
+        return "sparse_bsr";
+    case TensorLayout::SparseBsc:
+        return "sparse_bsc";
     }
     return "strided";
 }
@@ -66,7 +88,8 @@ std::string pathToString(const Path& path)
 uint64_t TensorInfo::numel() const
 {
     uint64_t count = 1;
-    for (int64_t dim : shape) count *= static_cast<uint64_t>(dim < 0 ? 0 : dim);
+    for (int64_t dim : shape)
+        count *= static_cast<uint64_t>(dim < 0 ? 0 : dim);
     return count;
 }
 

@@ -10,7 +10,8 @@
 #include "core/model/dtype.h"
 #include "core/pickle/value.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 class MappedFile;
 
@@ -45,14 +46,14 @@ std::string pathToString(const Path& path); // "model/conv1.weight" style, '/' b
 // A storage record: where its bytes live. Bytes are mapped from the file, never copied to open it
 // (a deflated zip record is the one exception: it is inflated into `owned`).
 struct StorageInfo {
-    std::string key;      // record name ("0"), legacy root key, or the safetensors tensor name
+    std::string key; // record name ("0"), legacy root key, or the safetensors tensor name
     DType dtype = DType::Unknown;
-    uint64_t numel = 0;   // elements as the file declares them
-    uint64_t nbytes = 0;  // numel * element size
-    std::string location; // tag stored in the file, verbatim ("cpu", "cuda:3", "mps")
-    int file = 0;         // index into Checkpoint::files
-    uint64_t fileOffset = 0; // where the bytes start in that file
-    bool available = false;  // bytes present and in bounds
+    uint64_t numel = 0;                       // elements as the file declares them
+    uint64_t nbytes = 0;                      // numel * element size
+    std::string location;                     // tag stored in the file, verbatim ("cpu", "cuda:3", "mps")
+    int file = 0;                             // index into Checkpoint::files
+    uint64_t fileOffset = 0;                  // where the bytes start in that file
+    bool available = false;                   // bytes present and in bounds
     std::shared_ptr<const std::string> owned; // inflated bytes for deflated records
 };
 
@@ -61,7 +62,7 @@ struct QuantInfo {
     double scale = 0.0;
     int64_t zeroPoint = 0;
     int64_t axis = 0;
-    int scalesTensor = -1;     // per-channel: index into tensors (a component, not in weight sets)
+    int scalesTensor = -1; // per-channel: index into tensors (a component, not in weight sets)
     int zeroPointsTensor = -1;
 };
 
@@ -70,18 +71,18 @@ struct TensorInfo {
     DType dtype = DType::Unknown;
     std::vector<int64_t> shape;
     std::vector<int64_t> stride;
-    int64_t offset = 0;    // storage offset in elements
-    int storage = -1;      // index into storages; -1 for meta tensors or sparse wrappers
-    std::string location;  // the storage's tag, or the device of a storage-less tensor
-    uint64_t nbytes = 0;   // numel(shape) * element size
+    int64_t offset = 0;   // storage offset in elements
+    int storage = -1;     // index into storages; -1 for meta tensors or sparse wrappers
+    std::string location; // the storage's tag, or the device of a storage-less tensor
+    uint64_t nbytes = 0;  // numel(shape) * element size
     bool parameter = false;
     bool requiresGrad = false;
     TensorLayout layout = TensorLayout::Strided;
-    QuantInfo quant;       // quantized dtypes only
-    std::vector<int> parts; // sparse: component tensors (indices, values / crow, col, values)
-    bool component = false; // part of a sparse/quantized tensor rather than a value of its own
+    QuantInfo quant;             // quantized dtypes only
+    std::vector<int> parts;      // sparse: component tensors (indices, values / crow, col, values)
+    bool component = false;      // part of a sparse/quantized tensor rather than a value of its own
     const Value* node = nullptr; // the rebuild object in the graph (nullptr for safetensors)
-    std::string problem;   // why the bytes cannot be used (out of bounds, missing record...); empty when fine
+    std::string problem;         // why the bytes cannot be used (out of bounds, missing record...); empty when fine
 
     uint64_t numel() const;
 };
@@ -109,9 +110,9 @@ struct GlobalRef {
     std::string module;
     std::string name;
     Severity severity = Severity::Unknown;
-    std::string reason;    // why that severity, in words
-    uint64_t offset = 0;   // first occurrence in the pickle
-    int count = 0;         // occurrences
+    std::string reason;  // why that severity, in words
+    uint64_t offset = 0; // first occurrence in the pickle
+    int count = 0;       // occurrences
 };
 
 struct Finding {
@@ -128,7 +129,7 @@ struct Checkpoint {
     std::unique_ptr<ValueArena> arena = std::make_unique<ValueArena>();
     const Value* root = nullptr; // null for safetensors/sharded safetensors
     int pickleProtocol = 0;
-    std::string archiveName;     // zip folder name
+    std::string archiveName; // zip folder name
     std::vector<StorageInfo> storages;
     std::vector<TensorInfo> tensors;
     std::vector<WeightSet> weightSets;
@@ -143,8 +144,8 @@ struct Checkpoint {
     const uint8_t* storageData(int storage) const;
     // The tensor's first element, or nullptr (meta, sparse, unavailable).
     const uint8_t* tensorData(int tensor) const;
-    Severity verdict() const; // the worst global severity
-    uint64_t parameterCount() const; // elements of non-component tensors in the main weight set or all
+    Severity verdict() const;               // the worst global severity
+    uint64_t parameterCount() const;        // elements of non-component tensors in the main weight set or all
     const WeightSet* mainWeightSet() const; // the one a user means: model/state_dict/derived...
 };
 

@@ -4,7 +4,8 @@
 
 #include "core/analysis/renamerule.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 using nlohmann::json;
 
@@ -52,15 +53,27 @@ json valueToJson(const PlainValue& plain)
     const Value* v = plain.value;
     json out{{"path", pathToJson(plain.path)}};
     switch (v->kind) {
-    case ValueKind::None: out["type"] = "none"; out["value"] = nullptr; break;
-    case ValueKind::Bool: out["type"] = "bool"; out["value"] = v->boolean; break;
-    case ValueKind::Int: out["type"] = "int"; out["value"] = v->integer; break;
+    case ValueKind::None:
+        out["type"] = "none";
+        out["value"] = nullptr;
+        break;
+    case ValueKind::Bool:
+        out["type"] = "bool";
+        out["value"] = v->boolean;
+        break;
+    case ValueKind::Int:
+        out["type"] = "int";
+        out["value"] = v->integer;
+        break;
     case ValueKind::Float:
         out["type"] = "float";
         // JSON has no NaN/Inf: print them as strings Python would show.
         out["value"] = std::isfinite(v->real) ? json(v->real) : json(renderValue(v));
         break;
-    case ValueKind::String: out["type"] = "str"; out["value"] = v->text; break;
+    case ValueKind::String:
+        out["type"] = "str";
+        out["value"] = v->text;
+        break;
     case ValueKind::Bytes: {
         static const char* hex = "0123456789abcdef";
         std::string text;
@@ -72,7 +85,10 @@ json valueToJson(const PlainValue& plain)
         out["value"] = text;
         break;
     }
-    default: out["type"] = "other"; out["value"] = renderValue(v, 200); break;
+    default:
+        out["type"] = "other";
+        out["value"] = renderValue(v, 200);
+        break;
     }
     return out;
 }
@@ -88,11 +104,15 @@ json weightSetToJson(const WeightSet& set)
 json treeToJson(const Checkpoint& doc)
 {
     json tensors = json::array(), sets = json::array(), values = json::array();
-    for (const TensorInfo& tensor : doc.tensors) tensors.push_back(tensorToJson(doc, tensor));
-    for (const WeightSet& set : doc.weightSets) sets.push_back(weightSetToJson(set));
-    for (const PlainValue& value : doc.values) values.push_back(valueToJson(value));
-    return {{"file", doc.file},    {"format", formatName(doc.format)}, {"kind", kindName(doc.kind)},
-            {"tensors", tensors}, {"weight_sets", sets},              {"values", values}};
+    for (const TensorInfo& tensor : doc.tensors)
+        tensors.push_back(tensorToJson(doc, tensor));
+    for (const WeightSet& set : doc.weightSets)
+        sets.push_back(weightSetToJson(set));
+    for (const PlainValue& value : doc.values)
+        values.push_back(valueToJson(value));
+    return {{"file", doc.file},           {"format", formatName(doc.format)},
+            {"kind", kindName(doc.kind)}, {"tensors", tensors},
+            {"weight_sets", sets},        {"values", values}};
 }
 
 json globalsToJson(const Checkpoint& doc)
@@ -112,8 +132,8 @@ std::string commonWrapperPrefix(const Checkpoint& doc)
 {
     const WeightSet* set = doc.mainWeightSet();
     if (!set || set->entries.empty()) return {};
-    static const char* const kWrappers[] = {"module.", "_orig_mod.", "_fsdp_wrapped_module.",
-                                            "_checkpoint_wrapped_module.", "base_model.model.", "model."};
+    static const char* const kWrappers[] = {
+        "module.", "_orig_mod.", "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "base_model.model.", "model."};
     std::string prefix;
     for (bool grew = true; grew;) {
         grew = false;

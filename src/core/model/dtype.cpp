@@ -2,9 +2,11 @@
 
 #include <array>
 
-namespace ckpt {
+namespace ckpt
+{
 
-namespace {
+namespace
+{
 
 struct DTypeRow {
     DType dtype;
@@ -74,11 +76,19 @@ size_t dtypeElementSize(DType dtype)
 bool dtypeIsFloating(DType dtype)
 {
     switch (dtype) {
-    case DType::Float64: case DType::Float32: case DType::Float16: case DType::BFloat16:
-    case DType::Float8_e5m2: case DType::Float8_e4m3fn: case DType::Float8_e5m2fnuz: case DType::Float8_e4m3fnuz:
-    case DType::Float8_e8m0fnu: case DType::Float4_e2m1fn_x2:
+    case DType::Float64:
+    case DType::Float32:
+    case DType::Float16:
+    case DType::BFloat16:
+    case DType::Float8_e5m2:
+    case DType::Float8_e4m3fn:
+    case DType::Float8_e5m2fnuz:
+    case DType::Float8_e4m3fnuz:
+    case DType::Float8_e8m0fnu:
+    case DType::Float4_e2m1fn_x2:
         return true;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -98,7 +108,7 @@ std::optional<DType> dtypeFromTorchName(std::string_view name)
     for (const DTypeRow& r : kRows)
         if (name == r.torchName) return r.dtype;
     // Aliases torch also pickles under.
-    if (name == "float" ) return DType::Float32;
+    if (name == "float") return DType::Float32;
     if (name == "double") return DType::Float64;
     if (name == "half") return DType::Float16;
     if (name == "long") return DType::Int64;

@@ -5,17 +5,43 @@
 #include <string>
 #include <string_view>
 
-namespace ckpt {
+namespace ckpt
+{
 
 // Every dtype a checkpoint can carry: the 17 legacy storage types and the 2.x "new" dtypes.
 enum class DType {
-    Float64, Float32, Float16, BFloat16,
-    Int64, Int32, Int16, Int8, UInt8, Bool,
-    Complex128, Complex64, Complex32,
-    QInt8, QUInt8, QInt32, QUInt4x2, QUInt2x4,
-    Float8_e5m2, Float8_e4m3fn, Float8_e5m2fnuz, Float8_e4m3fnuz, Float8_e8m0fnu, Float4_e2m1fn_x2,
-    UInt16, UInt32, UInt64,
-    Bits8, Bits16, Bits1x8, Bits2x4, Bits4x2,
+    Float64,
+    Float32,
+    Float16,
+    BFloat16,
+    Int64,
+    Int32,
+    Int16,
+    Int8,
+    UInt8,
+    Bool,
+    Complex128,
+    Complex64,
+    Complex32,
+    QInt8,
+    QUInt8,
+    QInt32,
+    QUInt4x2,
+    QUInt2x4,
+    Float8_e5m2,
+    Float8_e4m3fn,
+    Float8_e5m2fnuz,
+    Float8_e4m3fnuz,
+    Float8_e8m0fnu,
+    Float4_e2m1fn_x2,
+    UInt16,
+    UInt32,
+    UInt64,
+    Bits8,
+    Bits16,
+    Bits1x8,
+    Bits2x4,
+    Bits4x2,
     Unknown,
 };
 

@@ -12,9 +12,11 @@
 #include "core/io/bytereader.h"
 #include "core/limits.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
-namespace {
+namespace
+{
 
 // Thrown inside the VM only; unpickle() turns it into an Error value.
 struct PickleFailure {
@@ -62,12 +64,24 @@ std::string unquotePythonString(std::string_view text)
         }
         char e = text[++i];
         switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '\\': out += '\\'; break;
-        case '\'': out += '\''; break;
-        case '"': out += '"'; break;
+        case 'n':
+            out += '\n';
+            break;
+        case 't':
+            out += '\t';
+            break;
+        case 'r':
+            out += '\r';
+            break;
+        case '\\':
+            out += '\\';
+            break;
+        case '\'':
+            out += '\'';
+            break;
+        case '"':
+            out += '"';
+            break;
         case 'x':
             if (i + 2 < text.size()) {
                 unsigned value = 0;
@@ -76,7 +90,9 @@ std::string unquotePythonString(std::string_view text)
                 i += 2;
             }
             break;
-        default: out += '\\'; out += e;
+        default:
+            out += '\\';
+            out += e;
         }
     }
     return out;
@@ -125,7 +141,8 @@ std::string decodeRawUnicodeEscape(std::string_view text)
     return out;
 }
 
-class Machine {
+class Machine
+{
 public:
     Machine(const uint8_t* data, uint64_t size, ValueArena& arena, uint64_t base, const Progress& progress)
         : m_in(data, size, base), m_arena(arena), m_base(base), m_progress(progress), m_size(size)
@@ -139,7 +156,10 @@ private:
     {
         throw PickleFailure{makeError(status, detail, at)};
     }
-    [[noreturn]] void truncated() const { fail(Status::Truncated, "pickle data ends in the middle of an opcode", m_opAt); }
+    [[noreturn]] void truncated() const
+    {
+        fail(Status::Truncated, "pickle data ends in the middle of an opcode", m_opAt);
+    }
 
     Value* make(ValueKind kind)
     {
@@ -177,8 +197,7 @@ private:
         return items;
     }
 
-    template <class T>
-    T read()
+    template <class T> T read()
     {
         T value{};
         if (!m_in.readLE(value)) truncated();
@@ -187,8 +206,9 @@ private:
     std::string_view readBytes(uint64_t count)
     {
         if (count > limits::kMaxPickleStringBytes)
-            fail(Status::LimitExceeded, "pickle string of " + std::to_string(count) +
-                                            " bytes is over the limit kMaxPickleStringBytes", m_opAt);
+            fail(Status::LimitExceeded,
+                 "pickle string of " + std::to_string(count) + " bytes is over the limit kMaxPickleStringBytes",
+                 m_opAt);
         std::string_view bytes;
         if (!m_in.readBytes(count, bytes)) truncated();
         return bytes;
@@ -260,8 +280,8 @@ private:
 Value* Machine::makeLong(std::string_view bytes)
 {
     if (bytes.size() > limits::kMaxLongBytes)
-        fail(Status::LimitExceeded, "pickle LONG of " + std::to_string(bytes.size()) +
-                                        " bytes is over the limit kMaxLongBytes", m_opAt);
+        fail(Status::LimitExceeded,
+             "pickle LONG of " + std::to_string(bytes.size()) + " bytes is over the limit kMaxLongBytes", m_opAt);
     if (bytes.size() <= 8) {
         uint64_t raw = 0;
         for (size_t i = 0; i < bytes.size(); ++i)
@@ -275,7 +295,8 @@ Value* Machine::makeLong(std::string_view bytes)
 
 Value* Machine::makeTextInt(std::string_view text)
 {
-    while (!text.empty() && (text.back() == 'L' || text.back() == ' ' || text.back() == '\r')) text.remove_suffix(1);
+    while (!text.empty() && (text.back() == 'L' || text.back() == ' ' || text.back() == '\r'))
+        text.remove_suffix(1);
     if (text == "01" || text == "00") { // protocol 0 booleans
         Value* value = make(ValueKind::Bool);
         value->boolean = text == "01";
@@ -394,12 +415,15 @@ void Machine::step(uint8_t op)
     // Framing and control
     case 0x80: { // PROTO
         uint8_t protocol = read<uint8_t>();
-        if (protocol > 5) fail(Status::Unsupported, "pickle protocol " + std::to_string(protocol) + " is unknown", m_opAt);
+        if (protocol > 5)
+            fail(Status::Unsupported, "pickle protocol " + std::to_string(protocol) + " is unknown", m_opAt);
         m_result.protocol = std::max<int>(m_result.protocol, protocol);
         break;
     }
-    case 0x95: read<uint64_t>(); break; // FRAME: a framing hint, the opcodes follow inline
-    case '.': // STOP
+    case 0x95:
+        read<uint64_t>();
+        break; // FRAME: a framing hint, the opcodes follow inline
+    case '.':  // STOP
         m_result.root = pop();
         m_stopped = true;
         break;
@@ -408,38 +432,62 @@ void Machine::step(uint8_t op)
             fail(Status::LimitExceeded, "pickle MARKs nest deeper than the limit kMaxPickleMarkDepth", m_opAt);
         m_marks.push_back(m_stack.size());
         break;
-    case '0': pop(); break;                        // POP
-    case '1': popMark(); break;                    // POP_MARK
-    case '2': push(top()); break;                  // DUP: shares the node, copies nothing
-    case 0x98: break;                              // READONLY_BUFFER: no-op on an inert value
-    case 0x97:                                     // NEXT_BUFFER
+    case '0':
+        pop();
+        break; // POP
+    case '1':
+        popMark();
+        break; // POP_MARK
+    case '2':
+        push(top());
+        break; // DUP: shares the node, copies nothing
+    case 0x98:
+        break; // READONLY_BUFFER: no-op on an inert value
+    case 0x97: // NEXT_BUFFER
         fail(Status::Unsupported, "pickle uses out-of-band buffers (protocol 5 NEXT_BUFFER)", m_opAt);
-    case 0x82: case 0x83: case 0x84:               // EXT1/2/4
+    case 0x82:
+    case 0x83:
+    case 0x84: // EXT1/2/4
         fail(Status::Unsupported, "pickle uses the copyreg extension registry (EXT opcodes)", m_opAt);
 
     // Constants
-    case 'N': push(make(ValueKind::None)); break;
-    case 0x88: case 0x89: { // NEWTRUE / NEWFALSE
+    case 'N':
+        push(make(ValueKind::None));
+        break;
+    case 0x88:
+    case 0x89: { // NEWTRUE / NEWFALSE
         Value* value = make(ValueKind::Bool);
         value->boolean = op == 0x88;
         push(value);
         break;
     }
-    case 'J': push(makeInt(read<int32_t>())); break;  // BININT
-    case 'K': push(makeInt(read<uint8_t>())); break;  // BININT1
-    case 'M': push(makeInt(read<uint16_t>())); break; // BININT2
-    case 0x8a: push(makeLong(readBytes(read<uint8_t>()))); break; // LONG1
+    case 'J':
+        push(makeInt(read<int32_t>()));
+        break; // BININT
+    case 'K':
+        push(makeInt(read<uint8_t>()));
+        break; // BININT1
+    case 'M':
+        push(makeInt(read<uint16_t>()));
+        break; // BININT2
+    case 0x8a:
+        push(makeLong(readBytes(read<uint8_t>())));
+        break;   // LONG1
     case 0x8b: { // LONG4
         int32_t length = read<int32_t>();
         if (length < 0) fail(Status::Corrupt, "pickle LONG4 has a negative length", m_opAt);
         push(makeLong(readBytes(static_cast<uint64_t>(length))));
         break;
     }
-    case 'I': case 'L': push(makeTextInt(readLine())); break; // INT / LONG (text)
+    case 'I':
+    case 'L':
+        push(makeTextInt(readLine()));
+        break;  // INT / LONG (text)
     case 'G': { // BINFLOAT: big-endian double
         std::string_view bytes = readBytes(8);
         uint64_t bits = 0;
-        for (unsigned char c : bytes) bits = (bits << 8) | c;
+        for (unsigned char c : bytes)
+            bits = (bits << 8) | c;
         Value* value = make(ValueKind::Float);
         std::memcpy(&value->real, &bits, sizeof bits);
         push(value);
@@ -457,30 +505,68 @@ void Machine::step(uint8_t op)
     }
 
     // Strings and bytes
-    case 'X': push(makeString(ValueKind::String, readBytes(read<uint32_t>()))); break;    // BINUNICODE
-    case 0x8c: push(makeString(ValueKind::String, readBytes(read<uint8_t>()))); break;   // SHORT_BINUNICODE
-    case 0x8d: push(makeString(ValueKind::String, readBytes(read<uint64_t>()))); break;  // BINUNICODE8
-    case 'V': push(makeString(ValueKind::String, decodeRawUnicodeEscape(readLine()))); break; // UNICODE
+    case 'X':
+        push(makeString(ValueKind::String, readBytes(read<uint32_t>())));
+        break; // BINUNICODE
+    case 0x8c:
+        push(makeString(ValueKind::String, readBytes(read<uint8_t>())));
+        break; // SHORT_BINUNICODE
+    case 0x8d:
+        push(makeString(ValueKind::String, readBytes(read<uint64_t>())));
+        break; // BINUNICODE8
+    case 'V':
+        push(makeString(ValueKind::String, decodeRawUnicodeEscape(readLine())));
+        break; // UNICODE
     // Python-2 str: torch.load decodes it as UTF-8 text.
-    case 'U': push(makeString(ValueKind::String, readBytes(read<uint8_t>()))); break;    // SHORT_BINSTRING
-    case 'T': push(makeString(ValueKind::String, readBytes(read<uint32_t>()))); break;   // BINSTRING
-    case 'S': push(makeString(ValueKind::String, unquotePythonString(readLine()))); break; // STRING
-    case 'B': push(makeString(ValueKind::Bytes, readBytes(read<uint32_t>()))); break;    // BINBYTES
-    case 'C': push(makeString(ValueKind::Bytes, readBytes(read<uint8_t>()))); break;     // SHORT_BINBYTES
-    case 0x8e: case 0x96: push(makeString(ValueKind::Bytes, readBytes(read<uint64_t>()))); break; // BINBYTES8, BYTEARRAY8
+    case 'U':
+        push(makeString(ValueKind::String, readBytes(read<uint8_t>())));
+        break; // SHORT_BINSTRING
+    case 'T':
+        push(makeString(ValueKind::String, readBytes(read<uint32_t>())));
+        break; // BINSTRING
+    case 'S':
+        push(makeString(ValueKind::String, unquotePythonString(readLine())));
+        break; // STRING
+    case 'B':
+        push(makeString(ValueKind::Bytes, readBytes(read<uint32_t>())));
+        break; // BINBYTES
+    case 'C':
+        push(makeString(ValueKind::Bytes, readBytes(read<uint8_t>())));
+        break; // SHORT_BINBYTES
+    case 0x8e:
+    case 0x96:
+        push(makeString(ValueKind::Bytes, readBytes(read<uint64_t>())));
+        break; // BINBYTES8, BYTEARRAY8
 
     // Containers
-    case ']': push(make(ValueKind::List)); break;  // EMPTY_LIST
-    case '}': push(make(ValueKind::Dict)); break;  // EMPTY_DICT
-    case ')': push(make(ValueKind::Tuple)); break; // EMPTY_TUPLE
-    case 0x8f: push(make(ValueKind::Set)); break;  // EMPTY_SET
-    case 'l': push(makeSequence(ValueKind::List, popMark())); break;  // LIST
-    case 't': push(makeSequence(ValueKind::Tuple, popMark())); break; // TUPLE
-    case 0x91: push(makeSequence(ValueKind::FrozenSet, popMark())); break; // FROZENSET
-    case 0x85: case 0x86: case 0x87: { // TUPLE1/2/3
+    case ']':
+        push(make(ValueKind::List));
+        break; // EMPTY_LIST
+    case '}':
+        push(make(ValueKind::Dict));
+        break; // EMPTY_DICT
+    case ')':
+        push(make(ValueKind::Tuple));
+        break; // EMPTY_TUPLE
+    case 0x8f:
+        push(make(ValueKind::Set));
+        break; // EMPTY_SET
+    case 'l':
+        push(makeSequence(ValueKind::List, popMark()));
+        break; // LIST
+    case 't':
+        push(makeSequence(ValueKind::Tuple, popMark()));
+        break; // TUPLE
+    case 0x91:
+        push(makeSequence(ValueKind::FrozenSet, popMark()));
+        break; // FROZENSET
+    case 0x85:
+    case 0x86:
+    case 0x87: { // TUPLE1/2/3
         size_t count = op - 0x84u;
         std::vector<Value*> items(count);
-        for (size_t i = count; i-- > 0;) items[i] = pop();
+        for (size_t i = count; i-- > 0;)
+            items[i] = pop();
         push(makeSequence(ValueKind::Tuple, items));
         break;
     }
@@ -518,13 +604,27 @@ void Machine::step(uint8_t op)
     }
 
     // Memo
-    case 'q': memoPut(read<uint8_t>(), top()); break;   // BINPUT
-    case 'r': memoPut(read<uint32_t>(), top()); break;  // LONG_BINPUT
-    case 'p': memoPut(parseDecimal(readLine()), top()); break; // PUT
-    case 0x94: memoPut(m_memo.size(), top()); break;    // MEMOIZE
-    case 'h': push(memoGet(read<uint8_t>())); break;    // BINGET
-    case 'j': push(memoGet(read<uint32_t>())); break;   // LONG_BINGET
-    case 'g': push(memoGet(parseDecimal(readLine()))); break; // GET
+    case 'q':
+        memoPut(read<uint8_t>(), top());
+        break; // BINPUT
+    case 'r':
+        memoPut(read<uint32_t>(), top());
+        break; // LONG_BINPUT
+    case 'p':
+        memoPut(parseDecimal(readLine()), top());
+        break; // PUT
+    case 0x94:
+        memoPut(m_memo.size(), top());
+        break; // MEMOIZE
+    case 'h':
+        push(memoGet(read<uint8_t>()));
+        break; // BINGET
+    case 'j':
+        push(memoGet(read<uint32_t>()));
+        break; // LONG_BINGET
+    case 'g':
+        push(memoGet(parseDecimal(readLine())));
+        break; // GET
 
     // Globals and objects: recorded, never resolved
     case 'c': { // GLOBAL

@@ -8,7 +8,8 @@
 #include "core/progress.h"
 #include "core/result.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 // A GLOBAL/STACK_GLOBAL/INST the pickle asked for: recorded, never imported.
 struct GlobalSeen {
@@ -19,8 +20,8 @@ struct GlobalSeen {
 
 struct UnpickleResult {
     Value* root = nullptr;
-    int protocol = 0;           // highest PROTO seen (0 when none)
-    uint64_t end = 0;           // bytes consumed, through STOP
+    int protocol = 0; // highest PROTO seen (0 when none)
+    uint64_t end = 0; // bytes consumed, through STOP
     std::vector<GlobalSeen> globals;
     std::vector<const Value*> persistentIds; // every PERSID/BINPERSID value, in order
 };

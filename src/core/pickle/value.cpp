@@ -4,7 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
-namespace ckpt {
+namespace ckpt
+{
 
 const Value* Value::find(const std::string& key) const
 {
@@ -13,7 +14,8 @@ const Value* Value::find(const std::string& key) const
     return nullptr;
 }
 
-namespace {
+namespace
+{
 
 // Python's repr of a float: shortest round-trip digits, always with a '.' or an exponent.
 std::string floatRepr(double value)
@@ -41,7 +43,8 @@ std::string quote(const std::string& text)
     return out + "'";
 }
 
-class Renderer {
+class Renderer
+{
 public:
     explicit Renderer(size_t maxChars) : m_max(maxChars) {}
 
@@ -57,21 +60,51 @@ public:
             return;
         }
         switch (v->kind) {
-        case ValueKind::None: m_out += "None"; break;
-        case ValueKind::Bool: m_out += v->boolean ? "True" : "False"; break;
-        case ValueKind::Int: m_out += std::to_string(v->integer); break;
-        case ValueKind::BigInt: m_out += "<" + std::to_string(v->text.size()) + "-byte integer>"; break;
-        case ValueKind::Float: m_out += floatRepr(v->real); break;
-        case ValueKind::String: m_out += quote(v->text); break;
-        case ValueKind::Bytes: m_out += "b<" + std::to_string(v->text.size()) + " bytes>"; break;
-        case ValueKind::List: sequence("[", v->items, "]", depth); break;
-        case ValueKind::Tuple: sequence("(", v->items, v->items.size() == 1 ? ",)" : ")", depth); break;
-        case ValueKind::Set: sequence("{", v->items, "}", depth); break;
-        case ValueKind::FrozenSet: sequence("frozenset({", v->items, "})", depth); break;
-        case ValueKind::Dict: mapping("{", v->entries, "}", depth); break;
-        case ValueKind::Global: m_out += v->text + "." + v->text2; break;
-        case ValueKind::PersistentId: m_out += "<persistent id>"; break;
-        case ValueKind::Object: object(v, depth); break;
+        case ValueKind::None:
+            m_out += "None";
+            break;
+        case ValueKind::Bool:
+            m_out += v->boolean ? "True" : "False";
+            break;
+        case ValueKind::Int:
+            m_out += std::to_string(v->integer);
+            break;
+        case ValueKind::BigInt:
+            m_out += "<" + std::to_string(v->text.size()) + "-byte integer>";
+            break;
+        case ValueKind::Float:
+            m_out += floatRepr(v->real);
+            break;
+        case ValueKind::String:
+            m_out += quote(v->text);
+            break;
+        case ValueKind::Bytes:
+            m_out += "b<" + std::to_string(v->text.size()) + " bytes>";
+            break;
+        case ValueKind::List:
+            sequence("[", v->items, "]", depth);
+            break;
+        case ValueKind::Tuple:
+            sequence("(", v->items, v->items.size() == 1 ? ",)" : ")", depth);
+            break;
+        case ValueKind::Set:
+            sequence("{", v->items, "}", depth);
+            break;
+        case ValueKind::FrozenSet:
+            sequence("frozenset({", v->items, "})", depth);
+            break;
+        case ValueKind::Dict:
+            mapping("{", v->entries, "}", depth);
+            break;
+        case ValueKind::Global:
+            m_out += v->text + "." + v->text2;
+            break;
+        case ValueKind::PersistentId:
+            m_out += "<persistent id>";
+            break;
+        case ValueKind::Object:
+            object(v, depth);
+            break;
         }
     }
     std::string take()
@@ -91,8 +124,8 @@ private:
         }
         m_out += close;
     }
-    void mapping(const char* open, const std::vector<std::pair<const Value*, const Value*>>& entries,
-                 const char* close, int depth)
+    void mapping(const char* open, const std::vector<std::pair<const Value*, const Value*>>& entries, const char* close,
+                 int depth)
     {
         m_out += open;
         for (size_t i = 0; i < entries.size() && !full(); ++i) {

@@ -6,7 +6,8 @@
 #include <utility>
 #include <vector>
 
-namespace ckpt {
+namespace ckpt
+{
 
 // The value graph a pickle describes, recorded instead of executed. A GLOBAL becomes a Global node
 // (module + name), REDUCE/NEWOBJ/INST/OBJ become Object nodes holding the callable, its arguments and
@@ -47,7 +48,7 @@ struct Value {
     const Value* state = nullptr;    // Object: BUILD state; also for BUILD on non-objects
     std::vector<const Value*> items; // List, Tuple, Set, FrozenSet, PersistentId; Object: APPENDed items
     std::vector<std::pair<const Value*, const Value*>> entries; // Dict; Object: SETITEMed pairs
-    uint64_t offset = 0;             // byte offset of the opcode that created it
+    uint64_t offset = 0;                                        // byte offset of the opcode that created it
 
     bool isString() const { return kind == ValueKind::String; }
     bool isGlobal(const char* module, const char* name) const
@@ -55,16 +56,14 @@ struct Value {
         return kind == ValueKind::Global && text == module && text2 == name;
     }
     // For Objects: the Global that was called, or nullptr.
-    const Value* callableGlobal() const
-    {
-        return callable && callable->kind == ValueKind::Global ? callable : nullptr;
-    }
+    const Value* callableGlobal() const { return callable && callable->kind == ValueKind::Global ? callable : nullptr; }
     // Dict/Object entry lookup by string key; nullptr if absent.
     const Value* find(const std::string& key) const;
 };
 
 // Owns every Value of one document. Stable addresses (deque), freed together; cycles are harmless.
-class ValueArena {
+class ValueArena
+{
 public:
     Value* make(ValueKind kind, uint64_t offset = 0)
     {

@@ -6,9 +6,11 @@
 #include "core/io/bytereader.h"
 #include "core/limits.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
-namespace {
+namespace
+{
 
 constexpr uint32_t kLocalHeaderSig = 0x04034b50;
 constexpr uint32_t kCentralSig = 0x02014b50;
@@ -28,8 +30,7 @@ Result<uint64_t> findEndRecord(const uint8_t* data, uint64_t size)
     if (size < kEndRecordSize) return makeError(Status::Truncated, "too short to be a zip archive", size);
     uint64_t lowest = size > kEndRecordSize + kMaxCommentSize ? size - kEndRecordSize - kMaxCommentSize : 0;
     for (uint64_t pos = size - kEndRecordSize + 1; pos-- > lowest;) {
-        if (data[pos] == 0x50 && data[pos + 1] == 0x4b && data[pos + 2] == 0x05 && data[pos + 3] == 0x06)
-            return pos;
+        if (data[pos] == 0x50 && data[pos + 1] == 0x4b && data[pos + 2] == 0x05 && data[pos + 3] == 0x06) return pos;
     }
     return makeError(Status::Corrupt, "zip end-of-central-directory record not found (truncated file?)", size);
 }
@@ -72,8 +73,8 @@ Result<DirectoryLocation> readDirectoryLocation(const uint8_t* data, uint64_t si
     }
     if (location.entries > limits::kMaxZipEntries)
         return makeError(Status::LimitExceeded,
-                         "zip declares " + std::to_string(location.entries) + " entries, over the limit kMaxZipEntries (" +
-                             std::to_string(limits::kMaxZipEntries) + ")",
+                         "zip declares " + std::to_string(location.entries) +
+                             " entries, over the limit kMaxZipEntries (" + std::to_string(limits::kMaxZipEntries) + ")",
                          endPos);
     if (location.offset > size) return makeError(Status::Corrupt, "zip central directory lies past the end", endPos);
     return location;
@@ -126,7 +127,8 @@ Result<ZipArchive> ZipArchive::open(const uint8_t* data, uint64_t size)
                   dir.readLE(nameLen) && dir.readLE(extraLen) && dir.readLE(commentLen) && dir.readLE(disk) &&
                   dir.readLE(internalAttr) && dir.readLE(externalAttr) && dir.readLE(localOffset);
         std::string_view name, extra, comment;
-        if (!ok || !dir.readBytes(nameLen, name) || !dir.readBytes(extraLen, extra) || !dir.readBytes(commentLen, comment))
+        if (!ok || !dir.readBytes(nameLen, name) || !dir.readBytes(extraLen, extra) ||
+            !dir.readBytes(commentLen, comment))
             return makeError(Status::Truncated, "zip central directory entry is cut short", at);
         ZipEntry entry;
         entry.name = std::string(name);

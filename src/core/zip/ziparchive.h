@@ -7,7 +7,8 @@
 
 #include "core/result.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 struct ZipEntry {
     std::string name;
@@ -21,7 +22,8 @@ struct ZipEntry {
 
 // Reads a zip's central directory over a mapped span (zip64 aware). Payloads stay where they are:
 // stored entries are addressed in place, deflated ones are inflated on request under a size limit.
-class ZipArchive {
+class ZipArchive
+{
 public:
     static Result<ZipArchive> open(const uint8_t* data, uint64_t size);
 
