@@ -98,7 +98,8 @@ struct InfoOptions {
 int printDevices(bool json)
 {
     if (!json) {
-        std::cout << tensor::describeCudaDevices() << "\n";
+        std::string text = tensor::describeCudaDevices();
+        std::cout << text << (text.empty() || text.back() != '\n' ? "\n" : "");
         return ExitOk;
     }
     std::string why;
