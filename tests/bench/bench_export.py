@@ -1,8 +1,23 @@
 """Export speed: the 1 GB synthetic state dict exported with every key renamed, against `cp` of the same
 file measured in the same run (goal: at most 1.5x), plus the 40,000-tensor file (pickle-bound)."""
 import os
+import subprocess
 
-from common import ensure_big_file, ensure_many_file, result, time_process
+from common import PY, ensure_many_file, result, time_process
+
+
+def ensure_big_file(data_dir):
+    """The 16 x 4096^2 float32 state dict of common.ensure_big_file (same path and content); built here
+    because that helper's %-formatting of the generator code raises TypeError at the time of writing."""
+    path = os.path.join(data_dir, "big_16x4096sq.pth")
+    if not os.path.exists(path):
+        os.makedirs(data_dir, exist_ok=True)
+        code = ("import torch,collections;torch.manual_seed(0);"
+                "sd=collections.OrderedDict(('layers.%%d.weight'%%i, torch.randn(4096,4096)) for i in range(16));"
+                "torch.save(sd, %r)" % (path + ".tmp"))
+        subprocess.run([PY, "-c", code], check=True)
+        os.replace(path + ".tmp", path)
+    return path
 
 
 def run(ctx):
@@ -14,10 +29,14 @@ def run(ctx):
         # Warm the page cache once so neither side pays the first read from disk.
         time_process(["cat", big], repeat=1)
         cp_s, _ = time_process(["cp", big, copy_out], repeat=3)
+        # The export fsyncs before it renames into place; cp does not. The same durability costs cp this much:
+        cp_sync_s, _ = time_process(["sh", "-c", 'cp "$0" "$1" && sync "$1"', big, copy_out], repeat=3)
         export_s, peak = time_process([ctx.ckpt, "export", big, export_out, "--add-prefix", "module.", "--force"],
                                       repeat=3)
         rows.append(result("cp of the 1 GB file", cp_s, "s"))
+        rows.append(result("cp + sync of the copy", cp_sync_s, "s"))
         rows.append(result("export 1 GB, every key renamed (fsync + verify)", export_s, "s"))
+        rows.append(result("export / (cp + sync)", export_s / cp_sync_s, "x"))
         ratio = export_s / cp_s
         rows.append(result("export / cp", ratio, "x", "<= 1.5", ratio <= 1.5))
     finally:

@@ -323,6 +323,21 @@ private slots:
                {output, exporttest::fixturePath(fixture)});
     }
 
+    void deviceObjectsFollowTheLocationMap()
+    {
+        ExportOptions options;
+        options.locations = LocationMap::parse("cpu=cuda:1").value();
+        auto report = exportFile("containers.pth", out("devices.pth"), options);
+        QVERIFY2(report.ok(), report.ok() ? "" : report.error().detail.c_str());
+        oracle("a = torch.load(sys.argv[1], map_location='cpu')\n"
+               "assert a['device'] == torch.device('cuda', 1), a['device']\n"
+               "import zipfile\n"
+               "pkl = [n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.endswith('data.pkl')][0]\n"
+               "raw = zipfile.ZipFile(sys.argv[1]).read(pkl)\n"
+               "assert b'cuda:1' in raw and b'\\x58\\x03\\x00\\x00\\x00cpu' not in raw\n",
+               {out("devices.pth")});
+    }
+
     void safetensorsReadBack()
     {
         ExportOptions options;

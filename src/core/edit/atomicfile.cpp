@@ -75,6 +75,13 @@ VoidResult AtomicFile::write(const void* data, size_t size)
         left -= static_cast<size_t>(written);
         m_position += static_cast<uint64_t>(written);
     }
+    // Start writeback of what is written so far, so the final fsync does not wait for the whole file and
+    // the page cache does not fill with dirty pages that throttle every writer at once.
+    if (m_position - m_flushed >= kWritebackStep) {
+        ::sync_file_range(m_fd, static_cast<off_t>(m_flushed), static_cast<off_t>(m_position - m_flushed),
+                          SYNC_FILE_RANGE_WRITE);
+        m_flushed = m_position;
+    }
     return Done{};
 }
 

@@ -39,6 +39,8 @@ private:
     std::string m_tempPath;
     int m_fd = -1;
     uint64_t m_position = 0;
+    uint64_t m_flushed = 0; // bytes handed to writeback with sync_file_range
+    static constexpr uint64_t kWritebackStep = 32ull << 20;
     bool m_committed = false;
 };
 
