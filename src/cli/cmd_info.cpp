@@ -125,7 +125,7 @@ RegisterCommand registration{{"info",
                                   return [options, file]() {
                                       if (options->devices) return printDevices(options->json);
                                       if (file->count() == 0) return reportUsage("info: FILE is required");
-                                      auto doc = loadCheckpoint(options->file);
+                                      auto doc = loadForCommand(options->file);
                                       if (!doc) return reportError(options->file, doc.error());
                                       nlohmann::json info = infoJson(*doc.value());
                                       if (options->json)

@@ -19,7 +19,7 @@ struct ScanOptions {
 
 int runScan(const ScanOptions& options)
 {
-    auto loaded = loadCheckpoint(options.file);
+    auto loaded = loadForCommand(options.file);
     if (!loaded) return reportError(options.file, loaded.error());
     const Checkpoint& doc = *loaded.value();
     Severity verdict = doc.verdict();

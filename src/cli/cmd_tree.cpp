@@ -49,7 +49,7 @@ RegisterCommand registration{{"tree", "Every tensor and value", 20, [](CLI::App&
                                   sub.add_option("FILE", options->file, "Checkpoint to list")->required();
                                   sub.add_flag("--json", options->json, "Print JSON");
                                   return [options]() {
-                                      auto doc = loadCheckpoint(options->file);
+                                      auto doc = loadForCommand(options->file);
                                       if (!doc) return reportError(options->file, doc.error());
                                       if (options->json)
                                           printJson(treeToJson(*doc.value()));

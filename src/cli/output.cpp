@@ -2,10 +2,12 @@
 
 #include <cstdio>
 #include <iostream>
+#include <vector>
 
 #include "cli/command.h"
 
-namespace ckpt::cli {
+namespace ckpt::cli
+{
 
 int reportError(const std::string& file, const Error& error)
 {
@@ -22,6 +24,14 @@ int reportUsage(const std::string& message)
 void printJson(const nlohmann::json& json)
 {
     std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+Result<CheckpointPtr> loadForCommand(const std::string& path)
+{
+    static auto* keptUntilExit = new std::vector<CheckpointPtr>(); // deliberately never destroyed
+    auto loaded = loadCheckpoint(path);
+    if (loaded) keptUntilExit->push_back(loaded.value());
+    return loaded;
 }
 
 std::string humanBytes(uint64_t bytes)

@@ -4,9 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/format/loader.h"
 #include "core/result.h"
 
-namespace ckpt::cli {
+namespace ckpt::cli
+{
 
 // Prints "ckpt: <file>: <cause>" on stderr and returns ExitFailure. Never a stack trace.
 int reportError(const std::string& file, const Error& error);
@@ -14,6 +16,9 @@ int reportError(const std::string& file, const Error& error);
 int reportUsage(const std::string& message);
 // Pretty JSON on stdout (2-space indent, UTF-8 kept).
 void printJson(const nlohmann::json& json);
+// Loads a checkpoint for a command that ends the process soon after: the document is kept until exit,
+// because freeing a graph of half a million values costs more than the OS reclaiming the pages at once.
+Result<CheckpointPtr> loadForCommand(const std::string& path);
 // "1.2 MB", "47.0 MB", "1.07 GB" (decimal units, as file managers show).
 std::string humanBytes(uint64_t bytes);
 

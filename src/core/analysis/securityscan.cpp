@@ -3,9 +3,11 @@
 #include <map>
 #include <set>
 
-namespace ckpt {
+namespace ckpt
+{
 
-namespace {
+namespace
+{
 
 bool startsWith(const std::string& text, const char* prefix)
 {
@@ -30,24 +32,36 @@ Severity classifyGlobal(const std::string& module, const std::string& name, std:
         if (reason) *reason = why;
         return severity;
     };
+    // From protocol 4 Python resolves a dotted name attribute by attribute (Class.__init__.__builtins__...),
+    // which reaches anything; no allowlisted module makes that safe.
+    if (name.find('.') != std::string::npos)
+        return say(Severity::Dangerous, "dotted name walks attributes to arbitrary objects");
     // Modules whose every callable can run commands, load code or touch files.
-    if (moduleIn(module, {"os", "posix", "nt", "subprocess", "sys", "socket", "shutil", "runpy", "webbrowser", "pty",
-                          "commands", "importlib", "code", "codeop", "ctypes", "multiprocessing", "pickle", "_pickle",
-                          "marshal", "types", "asyncio", "requests", "urllib", "http", "ftplib", "telnetlib",
-                          "smtplib", "tempfile", "pathlib", "glob", "io", "_io", "signal", "threading", "_thread",
-                          "pdb", "bdb", "timeit", "trace", "platform", "dill", "cloudpickle", "joblib", "zipimport",
-                          "pkgutil", "distutils", "setuptools", "venv", "ensurepip", "site", "sysconfig", "gc",
-                          "inspect", "linecache", "shelve", "dbm"}))
+    if (moduleIn(module, {"os",         "posix",       "nt",         "subprocess",
+                          "sys",        "socket",      "shutil",     "runpy",
+                          "webbrowser", "pty",         "commands",   "importlib",
+                          "code",       "codeop",      "ctypes",     "multiprocessing",
+                          "pickle",     "_pickle",     "marshal",    "types",
+                          "asyncio",    "requests",    "urllib",     "http",
+                          "ftplib",     "telnetlib",   "smtplib",    "tempfile",
+                          "pathlib",    "glob",        "io",         "_io",
+                          "signal",     "threading",   "_thread",    "pdb",
+                          "bdb",        "timeit",      "trace",      "platform",
+                          "dill",       "cloudpickle", "joblib",     "zipimport",
+                          "pkgutil",    "distutils",   "setuptools", "venv",
+                          "ensurepip",  "site",        "sysconfig",  "gc",
+                          "inspect",    "linecache",   "shelve",     "dbm"}))
         return say(Severity::Dangerous, "module can run commands, load code or touch files");
     if (module == "builtins") {
         static const std::set<std::string> dangerous = {
-            "eval", "exec", "compile", "getattr", "setattr", "delattr", "__import__", "open", "input",
-            "globals", "locals", "vars", "breakpoint", "apply", "execfile", "file", "reload", "help", "exit", "quit",
-            "memoryview", "type", "object", "super", "classmethod", "staticmethod", "property", "__build_class__"};
+            "eval",     "exec",   "compile", "getattr",     "setattr",      "delattr",    "__import__",
+            "open",     "input",  "globals", "locals",      "vars",         "breakpoint", "apply",
+            "execfile", "file",   "reload",  "help",        "exit",         "quit",       "memoryview",
+            "type",     "object", "super",   "classmethod", "staticmethod", "property",   "__build_class__"};
         if (dangerous.count(name)) return say(Severity::Dangerous, "builtin that evaluates code or reaches attributes");
-        static const std::set<std::string> safe = {"set", "frozenset", "bytearray", "complex", "slice", "range",
-                                                   "dict", "list", "tuple", "int", "float", "str", "bytes", "bool",
-                                                   "Ellipsis", "NotImplemented"};
+        static const std::set<std::string> safe = {"set",   "frozenset", "bytearray", "complex",       "slice", "range",
+                                                   "dict",  "list",      "tuple",     "int",           "float", "str",
+                                                   "bytes", "bool",      "Ellipsis",  "NotImplemented"};
         if (safe.count(name)) return say(Severity::Safe, "plain data type");
         return say(Severity::Unknown, "builtin outside the data-type allowlist");
     }
@@ -63,22 +77,24 @@ Severity classifyGlobal(const std::string& module, const std::string& name, std:
 
     // Known data: how torch.save writes tensors, storages, dtypes and containers.
     if (module == "torch._utils" && startsWith(name, "_rebuild_")) return say(Severity::Safe, "torch tensor rebuild");
-    if (module == "torch._tensor" && name == "_rebuild_from_type_v2") return say(Severity::Safe, "torch tensor rebuild");
+    if (module == "torch._tensor" && name == "_rebuild_from_type_v2")
+        return say(Severity::Safe, "torch tensor rebuild");
     if (module == "torch.serialization" && name == "_get_layout") return say(Severity::Safe, "torch sparse layout");
-    if (module == "torch" && (name.find("Storage") != std::string::npos || name.find("Tensor") != std::string::npos ||
-                              dtypeFromTorchName(name) || name == "Size" || name == "device" || name == "dtype" ||
-                              name == "layout" || startsWith(name, "per_") || startsWith(name, "sparse_") ||
-                              name == "strided" || name == "memory_format" || name == "contiguous_format" ||
-                              name == "channels_last"))
+    if (module == "torch" &&
+        (name.find("Storage") != std::string::npos || name.find("Tensor") != std::string::npos ||
+         dtypeFromTorchName(name) || name == "Size" || name == "device" || name == "dtype" || name == "layout" ||
+         startsWith(name, "per_") || startsWith(name, "sparse_") || name == "strided" || name == "memory_format" ||
+         name == "contiguous_format" || name == "channels_last"))
         return say(Severity::Safe, "torch data type");
-    if (module == "torch.nn.parameter" && (name == "Parameter" || name == "UninitializedParameter" ||
-                                           name == "UninitializedBuffer" || name == "Buffer"))
+    if (module == "torch.nn.parameter" &&
+        (name == "Parameter" || name == "UninitializedParameter" || name == "UninitializedBuffer" || name == "Buffer"))
         return say(Severity::Safe, "torch parameter");
     if (module == "collections" && (name == "OrderedDict" || name == "defaultdict" || name == "Counter" ||
                                     name == "deque" || name == "namedtuple"))
         return say(Severity::Safe, "standard container");
     if (module == "_codecs" && name == "encode") return say(Severity::Safe, "bytes literal (protocol 2)");
-    if (module == "argparse" && name == "Namespace") return say(Severity::Safe, "argparse.Namespace (plain attributes)");
+    if (module == "argparse" && name == "Namespace")
+        return say(Severity::Safe, "argparse.Namespace (plain attributes)");
     if ((module == "numpy.core.multiarray" || module == "numpy._core.multiarray") &&
         (name == "_reconstruct" || name == "scalar"))
         return say(Severity::Safe, "numpy array data");

@@ -47,6 +47,10 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
             if (shardIndex.size() >= limits::kMaxShards)
                 return makeError(Status::LimitExceeded, "index names more shards than the limit kMaxShards");
             std::string shardPath = (folder / shardName).string();
+            // Sniff before loading: a shard that is itself an index (even this one) would recurse forever.
+            auto shardFormat = sniffFormat(shardPath);
+            if (shardFormat && shardFormat.value() == Format::Sharded)
+                return makeError(Status::Corrupt, "shard " + shardName + " is itself an index");
             auto shard = loadCheckpoint(shardPath, Progress{nullptr, progress.cancel});
             if (!shard) {
                 Error error = shard.error();

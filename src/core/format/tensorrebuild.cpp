@@ -88,14 +88,12 @@ bool TensorRebuilder::isTensorNode(const Value* v) const
     return v && v->kind == ValueKind::Object && v->how == ObjectHow::Reduce && isRebuildGlobal(v->callableGlobal());
 }
 
-const TensorRebuilder::Prototype& TensorRebuilder::prototype(const Value* node)
+TensorRebuilder::Prototype TensorRebuilder::parse(const Value* node)
 {
-    auto it = m_prototypes.find(node);
-    if (it != m_prototypes.end()) return it->second;
     Prototype proto;
     proto.info.node = node;
     parseCall(node->callable, node->args, proto, 0);
-    return m_prototypes.emplace(node, std::move(proto)).first->second;
+    return proto;
 }
 
 void TensorRebuilder::parseCall(const Value* function, const Value* args, Prototype& proto, int depth)
@@ -166,7 +164,7 @@ void TensorRebuilder::parseCall(const Value* function, const Value* args, Protot
         readIntTuple(data[count], info.shape);
         const Value* values = data[count - 1];
         if (isTensorNode(values)) {
-            const Prototype& valuesProto = prototype(values);
+            Prototype valuesProto = parse(values);
             info.dtype = valuesProto.info.dtype;
             info.location = valuesProto.info.location;
         }
@@ -315,11 +313,24 @@ void TensorRebuilder::checkBounds(TensorInfo& info) const
 
 int TensorRebuilder::emit(const Value* node, const Path& path)
 {
-    const Prototype& proto = prototype(node);
-    TensorInfo info = proto.info;
-    info.path = path;
-    m_doc.tensors.push_back(info);
+    // A node reached again (memo sharing, tied weights) is a copy of its first emission at a new path;
+    // a new node is parsed once and moved in, so the common case copies nothing.
+    Prototype proto;
+    auto seen = m_emitted.find(node);
+    if (seen != m_emitted.end()) {
+        proto.info = m_doc.tensors[seen->second];
+        for (int part : proto.info.parts) {
+            const TensorInfo& p = m_doc.tensors[part];
+            proto.parts.push_back({p.path.empty() ? std::string() : p.path.back().key, p.node});
+        }
+    } else {
+        proto = parse(node);
+    }
+    proto.info.path = path;
+    proto.info.parts.clear();
+    m_doc.tensors.push_back(std::move(proto.info));
     int index = static_cast<int>(m_doc.tensors.size() - 1);
+    m_emitted.emplace(node, index);
     std::vector<int> parts;
     for (const auto& [partName, partNode] : proto.parts) {
         if (!isTensorNode(partNode)) continue;

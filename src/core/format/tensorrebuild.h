@@ -28,7 +28,7 @@ private:
         TensorInfo info;
         std::vector<std::pair<std::string, const Value*>> parts; // component name, tensor node
     };
-    const Prototype& prototype(const Value* node);
+    Prototype parse(const Value* node);
     void parseCall(const Value* function, const Value* args, Prototype& proto, int depth);
     void parseStrided(const std::vector<const Value*>& a, size_t sizeAt, Prototype& proto,
                       std::optional<DType> dtypeOverride);
@@ -37,7 +37,7 @@ private:
 
     Checkpoint& m_doc;
     RecordLocator m_locate;
-    std::unordered_map<const Value*, Prototype> m_prototypes;
+    std::unordered_map<const Value*, int> m_emitted; // node -> its first tensor in doc.tensors
     std::unordered_map<std::string, int> m_storageByKey;
 };
 

@@ -45,6 +45,8 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
     const uint8_t* data = file->data();
     uint64_t size = file->size(), pos = 0;
 
+    // Every pickle in the stream is scanned: torch.load unpickles all of them, so a payload in sys_info or
+    // in the key list runs just like one in the main pickle.
     auto next = [&](const char* what) -> Result<UnpickleResult> {
         auto parsed = unpickle(data + pos, size - pos, arena, pos, progress);
         if (!parsed) {
@@ -53,6 +55,7 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
             return error;
         }
         pos += parsed.value().end;
+        recordGlobals(*doc, parsed.value().globals);
         return parsed;
     };
 
@@ -77,7 +80,6 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
     if (!main) return main.error();
     doc->root = main.value().root;
     doc->pickleProtocol = main.value().protocol;
-    recordGlobals(*doc, main.value().globals);
 
     // Element size per storage key comes from the persistent ids in the main pickle.
     std::unordered_map<std::string, LegacyStorage> storages;
@@ -116,6 +118,17 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
         it->second.size = bytes;
         pos += 8 + bytes;
         if (progress.cancelled()) return makeError(Status::Cancelled, "cancelled");
+    }
+
+    // torch.load stops after the storages, but a scanner must not: whatever follows is parsed as a pickle
+    // when it looks like one, and its imports are reported.
+    if (pos < size) {
+        ValueArena scratch;
+        auto trailing = unpickle(data + pos, size - pos, scratch, pos);
+        if (trailing) recordGlobals(*doc, trailing.value().globals);
+        doc->findings.push_back({trailing ? Severity::Unknown : Severity::Safe,
+                                 std::to_string(size - pos) + " bytes follow the last storage" +
+                                     (trailing ? " and form a pickle (not loaded by torch; imports listed)" : "")});
     }
 
     auto locate = [&storages](const std::string& key) {

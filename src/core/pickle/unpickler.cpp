@@ -186,15 +186,33 @@ private:
         return m_stack.back();
     }
     size_t currentMarkBase() const { return m_marks.empty() ? 0 : m_marks.back(); }
-    // Pops everything above the last MARK and the MARK itself.
-    std::vector<Value*> popMark()
+    // Pops the last MARK; the values above it stay on the stack from the returned index on, so callers
+    // can take them without a temporary vector, then cut the stack back with dropFrom().
+    size_t popMarkBase()
     {
         if (m_marks.empty()) fail(Status::Corrupt, "pickle pops a MARK that was never pushed", m_opAt);
         size_t base = m_marks.back();
         m_marks.pop_back();
+        return base;
+    }
+    void dropFrom(size_t base) { m_stack.resize(base); }
+    std::vector<Value*> popMark()
+    {
+        size_t base = popMarkBase();
         std::vector<Value*> items(m_stack.begin() + static_cast<std::ptrdiff_t>(base), m_stack.end());
-        m_stack.resize(base);
+        dropFrom(base);
         return items;
+    }
+    Value* sequenceFromMark(ValueKind kind)
+    {
+        size_t base = popMarkBase();
+        size_t count = m_stack.size() - base;
+        if (count > limits::kMaxPickleContainerLength)
+            fail(Status::LimitExceeded, "pickle container longer than the limit kMaxPickleContainerLength", m_opAt);
+        Value* value = make(kind);
+        value->items.assign(m_stack.begin() + static_cast<std::ptrdiff_t>(base), m_stack.end());
+        dropFrom(base);
+        return value;
     }
 
     template <class T> T read()
@@ -240,20 +258,44 @@ private:
     Value* reduce(Value* callable, Value* args);
     void setItems(Value* target, const std::vector<Value*>& pairs);
     void appendItems(Value* target, const std::vector<Value*>& items);
+    // Memo indices are dense in practice (0, 1, 2...), so a vector serves them; an index far beyond the
+    // current end goes to a map, so a hostile index cannot make the vector huge.
     void memoPut(uint64_t index, Value* value)
     {
-        if (m_memo.size() >= limits::kMaxPickleMemoSize && !m_memo.count(index))
+        if (index < m_memo.size()) {
+            if (!m_memo[index]) ++m_memoCount;
+            m_memo[index] = value;
+            return;
+        }
+        if (m_memoCount >= limits::kMaxPickleMemoSize)
             fail(Status::LimitExceeded, "pickle memo grows past the limit kMaxPickleMemoSize", m_opAt);
-        m_memo[index] = value;
+        if (index < m_memo.size() + kMemoDenseSlack) {
+            m_memo.resize(index + 1, nullptr);
+            m_memo[index] = value;
+            ++m_memoCount;
+            return;
+        }
+        if (m_memoSparse.emplace(index, value).second)
+            ++m_memoCount;
+        else
+            m_memoSparse[index] = value;
     }
     Value* memoGet(uint64_t index)
     {
-        auto it = m_memo.find(index);
-        if (it == m_memo.end())
+        Value* value = nullptr;
+        if (index < m_memo.size()) {
+            value = m_memo[index];
+        } else {
+            auto it = m_memoSparse.find(index);
+            if (it != m_memoSparse.end()) value = it->second;
+        }
+        if (!value)
             fail(Status::Corrupt, "pickle refers to memo entry " + std::to_string(index) + " that was never stored",
                  m_opAt);
-        return it->second;
+        return value;
     }
+    // MEMOIZE stores at the next index: the number of entries so far.
+    uint64_t memoNextIndex() const { return m_memoCount; }
     uint64_t parseDecimal(std::string_view text)
     {
         uint64_t value = 0;
@@ -272,7 +314,10 @@ private:
     size_t m_valueCount = 0;
     std::vector<Value*> m_stack;
     std::vector<size_t> m_marks;
-    std::unordered_map<uint64_t, Value*> m_memo;
+    static constexpr uint64_t kMemoDenseSlack = 1 << 16;
+    std::vector<Value*> m_memo;
+    std::unordered_map<uint64_t, Value*> m_memoSparse;
+    size_t m_memoCount = 0;
     UnpickleResult m_result;
     bool m_stopped = false;
 };
@@ -598,8 +643,19 @@ void Machine::step(uint8_t op)
         break;
     }
     case 'u': { // SETITEMS
-        std::vector<Value*> pairs = popMark();
-        setItems(top(), pairs);
+        size_t base = popMarkBase();
+        size_t count = m_stack.size() - base;
+        if (count % 2 != 0) fail(Status::Corrupt, "pickle SETITEMS has an odd number of values", m_opAt);
+        // The dict sits just below the MARK and must belong to the enclosing frame.
+        if (base == 0 || base - 1 < currentMarkBase()) fail(Status::Corrupt, "pickle stack underflow", m_opAt);
+        Value* target = m_stack[base - 1];
+        if (target->kind != ValueKind::Dict && target->kind != ValueKind::Object)
+            fail(Status::Corrupt, "pickle sets items on a value that is not a dict or object", m_opAt);
+        if (target->entries.size() + count / 2 > limits::kMaxPickleContainerLength)
+            fail(Status::LimitExceeded, "pickle dict longer than the limit kMaxPickleContainerLength", m_opAt);
+        for (size_t i = base; i < m_stack.size(); i += 2)
+            target->entries.emplace_back(m_stack[i], m_stack[i + 1]);
+        dropFrom(base);
         break;
     }
 
