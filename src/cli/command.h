@@ -6,7 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
-namespace ckpt::cli {
+namespace ckpt::cli
+{
 
 // Exit codes of the CLI contract (docs/product.md).
 enum ExitCode { ExitOk = 0, ExitFailure = 1, ExitUsage = 2, ExitFindings = 3 };

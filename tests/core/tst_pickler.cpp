@@ -9,9 +9,11 @@
 
 using namespace ckpt;
 
-namespace {
+namespace
+{
 
-class Graph {
+class Graph
+{
 public:
     Value* none() { return m_arena.make(ValueKind::None); }
     Value* boolean(bool b)
@@ -78,7 +80,8 @@ private:
 
 } // namespace
 
-class TestPickler : public QObject {
+class TestPickler : public QObject
+{
     Q_OBJECT
 
 private:
@@ -100,7 +103,9 @@ private:
                        "for op, arg, pos in pickletools.genops(data):\n"
                        "    assert op.proto <= 2, op.name\n"
                        "obj = pickle.loads(data)\n"
-                       "ok = " + check + "\n"
+                       "ok = " +
+                       check +
+                       "\n"
                        "print(repr(obj)[:300])\n"
                        "sys.exit(0 if ok else 5)\n";
         exporttest::Run run = exporttest::python(code, {path});
@@ -195,7 +200,8 @@ private slots:
     {
         Graph g;
         // OrderedDict(): REDUCE, SETITEMS, BUILD {'_metadata': ...} exactly as a state dict is written.
-        Value* metadata = g.object(ObjectHow::Reduce, g.global("collections", "OrderedDict"), g.seq(ValueKind::Tuple, {}));
+        Value* metadata =
+            g.object(ObjectHow::Reduce, g.global("collections", "OrderedDict"), g.seq(ValueKind::Tuple, {}));
         metadata->entries = {{g.str(""), g.dict({{g.str("version"), g.integer(1)}})}};
         Value* state = g.object(ObjectHow::Reduce, g.global("collections", "OrderedDict"), g.seq(ValueKind::Tuple, {}));
         state->entries = {{g.str("b"), g.integer(2)}, {g.str("a"), g.integer(1)}};
@@ -209,8 +215,8 @@ private slots:
         Value* inst = g.object(ObjectHow::Inst, g.global("collections", "OrderedDict"), g.seq(ValueKind::Tuple, {}));
         Value* deque = g.object(ObjectHow::Reduce, g.global("collections", "deque"), g.seq(ValueKind::Tuple, {}));
         deque->items = {g.integer(4), g.integer(5)};
-        Value* newobjEx = g.object(ObjectHow::NewObjEx, g.global("collections", "OrderedDict"),
-                                   g.seq(ValueKind::Tuple, {}));
+        Value* newobjEx =
+            g.object(ObjectHow::NewObjEx, g.global("collections", "OrderedDict"), g.seq(ValueKind::Tuple, {}));
         newobjEx->kwargs = g.dict({});
         Value* root = g.seq(ValueKind::List, {state, ns, inst, deque, newobjEx, g.global("builtins", "len")});
         expectPython(root, "type(obj[0]) is collections.OrderedDict and list(obj[0].items()) == [('b', 2), ('a', 1)] "

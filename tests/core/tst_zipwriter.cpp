@@ -12,10 +12,12 @@
 
 using namespace ckpt;
 
-namespace {
+namespace
+{
 
 // Fails every write once `budget` bytes have gone through, as a full disk would.
-class FailingSink : public ZipWriterSink {
+class FailingSink : public ZipWriterSink
+{
 public:
     FailingSink(ZipWriterSink& inner, uint64_t budget) : m_inner(inner), m_budget(budget) {}
     VoidResult write(const void* data, size_t size) override
@@ -78,7 +80,8 @@ std::string tensorDictPickle(ValueArena& arena, int64_t rows, int64_t cols)
 
 } // namespace
 
-class TestZipWriter : public QObject {
+class TestZipWriter : public QObject
+{
     Q_OBJECT
 
 private:
@@ -101,7 +104,7 @@ private:
 private slots:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
 
-    void pythonReadsItAligned_data() 
+    void pythonReadsItAligned_data()
     {
         QTest::addColumn<bool>("zip64");
         QTest::newRow("plain") << false;
@@ -117,18 +120,19 @@ private slots:
         QString path = writeArchive(zip64 ? "z64.zip" : "plain.zip", zip64,
                                     {{"data.pkl", "abc"}, {"data/0", ""}, {"data/1", big}, {"version", "3\n"}});
         QVERIFY(!path.isEmpty());
-        QString code = "import zipfile, struct, sys\n"
-                       "z = zipfile.ZipFile(sys.argv[1])\n"
-                       "assert z.testzip() is None\n"
-                       "names = [i.filename for i in z.infolist()]\n"
-                       "assert names == ['folder/data.pkl', 'folder/data/0', 'folder/data/1', 'folder/version'], names\n"
-                       "big = bytes(((i * 7919) & 0xff) for i in range(100000))\n"
-                       "assert z.read('folder/data/1') == big and z.read('folder/version') == b'3\\n'\n"
-                       "raw = open(sys.argv[1], 'rb').read()\n"
-                       "for i in z.infolist():\n"
-                       "    assert i.compress_type == 0\n"
-                       "    n, e = struct.unpack('<HH', raw[i.header_offset + 26:i.header_offset + 30])\n"
-                       "    assert (i.header_offset + 30 + n + e) % 64 == 0, i.filename\n";
+        QString code =
+            "import zipfile, struct, sys\n"
+            "z = zipfile.ZipFile(sys.argv[1])\n"
+            "assert z.testzip() is None\n"
+            "names = [i.filename for i in z.infolist()]\n"
+            "assert names == ['folder/data.pkl', 'folder/data/0', 'folder/data/1', 'folder/version'], names\n"
+            "big = bytes(((i * 7919) & 0xff) for i in range(100000))\n"
+            "assert z.read('folder/data/1') == big and z.read('folder/version') == b'3\\n'\n"
+            "raw = open(sys.argv[1], 'rb').read()\n"
+            "for i in z.infolist():\n"
+            "    assert i.compress_type == 0\n"
+            "    n, e = struct.unpack('<HH', raw[i.header_offset + 26:i.header_offset + 30])\n"
+            "    assert (i.header_offset + 30 + n + e) % 64 == 0, i.filename\n";
         exporttest::Run run = exporttest::python(code, {path});
         QVERIFY2(run.exitCode == 0, run.err.constData());
 
@@ -162,8 +166,9 @@ private slots:
             float value = static_cast<float>(i) + 0.5f;
             payload.append(reinterpret_cast<const char*>(&value), sizeof value);
         }
-        QString path = writeArchive(zip64 ? "t64.pth" : "t.pth", zip64,
-                                    {{"data.pkl", pickle}, {"byteorder", "little"}, {"data/0", payload}, {"version", "3\n"}});
+        QString path =
+            writeArchive(zip64 ? "t64.pth" : "t.pth", zip64,
+                         {{"data.pkl", pickle}, {"byteorder", "little"}, {"data/0", payload}, {"version", "3\n"}});
         QVERIFY(!path.isEmpty());
         QString code = "import torch, sys, collections\n"
                        "for wo in (False, True):\n"

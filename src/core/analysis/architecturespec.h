@@ -7,7 +7,8 @@
 #include "core/model/dtype.h"
 #include "core/result.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 // What a model expects: its state_dict() keys in order, with shape and dtype.
 struct ArchEntry {

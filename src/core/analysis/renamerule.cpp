@@ -2,9 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ckpt {
+namespace ckpt
+{
 
-namespace {
+namespace
+{
 
 bool startsWith(const std::string& text, const std::string& prefix)
 {
@@ -79,10 +81,8 @@ std::string RenameRule::describe() const
 
 nlohmann::json RenameRule::toJson() const
 {
-    return nlohmann::json{{"strip", stripPrefixes},
-                          {"drop_components", dropComponents},
-                          {"add", addPrefixes},
-                          {"text", describe()}};
+    return nlohmann::json{
+        {"strip", stripPrefixes}, {"drop_components", dropComponents}, {"add", addPrefixes}, {"text", describe()}};
 }
 
 std::string wrapperOrigin(const std::string& prefix)

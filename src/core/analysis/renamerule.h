@@ -5,7 +5,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace ckpt {
+namespace ckpt
+{
 
 // A key rename as data: the architecture match infers one, the user can write one on the command line,
 // and the exporter applies it. Applied in this order: strip leading prefixes (each once, in order, only

@@ -6,7 +6,8 @@
 #include "core/model/checkpoint.h"
 #include "core/pickle/unpickler.h"
 
-namespace ckpt {
+namespace ckpt
+{
 
 // How risky it would be for a Python unpickler to import `module.name`, and why, in words.
 Severity classifyGlobal(const std::string& module, const std::string& name, std::string* reason = nullptr);
