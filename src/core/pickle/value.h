@@ -1,7 +1,8 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,22 +62,37 @@ struct Value {
     const Value* find(const std::string& key) const;
 };
 
-// Owns every Value of one document. Stable addresses (deque), freed together; cycles are harmless.
+// Owns every Value of one document. Stable addresses, freed together; cycles are harmless. Values live in
+// blocks that double up to kMaxBlock, so a pickle of a million values costs a few hundred allocations
+// (std::deque would make one 512-byte chunk per two Values).
 class ValueArena
 {
 public:
     Value* make(ValueKind kind, uint64_t offset = 0)
     {
-        m_values.emplace_back();
-        Value* v = &m_values.back();
+        if (m_used == m_blockSize) grow();
+        Value* v = &m_blocks.back()[m_used++];
         v->kind = kind;
         v->offset = offset;
+        ++m_count;
         return v;
     }
-    size_t size() const { return m_values.size(); }
+    size_t size() const { return m_count; }
 
 private:
-    std::deque<Value> m_values;
+    static constexpr size_t kFirstBlock = 64;
+    static constexpr size_t kMaxBlock = 8192;
+    void grow()
+    {
+        m_blockSize = m_blocks.empty() ? kFirstBlock : std::min(m_blockSize * 2, kMaxBlock);
+        m_blocks.emplace_back(new Value[m_blockSize]);
+        m_used = 0;
+    }
+
+    std::vector<std::unique_ptr<Value[]>> m_blocks;
+    size_t m_blockSize = 0;
+    size_t m_used = 0;
+    size_t m_count = 0;
 };
 
 // Python-like one-line rendering for display ("{'lr': 0.1, ...}"), bounded in length and depth.
