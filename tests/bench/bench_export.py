@@ -3,21 +3,7 @@ file measured in the same run (goal: at most 1.5x), plus the 40,000-tensor file 
 import os
 import subprocess
 
-from common import PY, ensure_many_file, result, time_process
-
-
-def ensure_big_file(data_dir):
-    """The 16 x 4096^2 float32 state dict of common.ensure_big_file (same path and content); built here
-    because that helper's %-formatting of the generator code raises TypeError at the time of writing."""
-    path = os.path.join(data_dir, "big_16x4096sq.pth")
-    if not os.path.exists(path):
-        os.makedirs(data_dir, exist_ok=True)
-        code = ("import torch,collections;torch.manual_seed(0);"
-                "sd=collections.OrderedDict(('layers.%%d.weight'%%i, torch.randn(4096,4096)) for i in range(16));"
-                "torch.save(sd, %r)" % (path + ".tmp"))
-        subprocess.run([PY, "-c", code], check=True)
-        os.replace(path + ".tmp", path)
-    return path
+from common import PY, ensure_big_file, ensure_many_file, result, time_process
 
 
 def run(ctx):

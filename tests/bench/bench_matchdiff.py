@@ -41,22 +41,9 @@ def ensure_key_list(data_dir, count=40000):
     return path
 
 
-def ensure_big(data_dir):
-    """common.ensure_big_file's 16 x 4096^2 float32 file (same path and content), made here when missing."""
-    path = os.path.join(data_dir, "big_16x4096sq.pth")
-    if not os.path.exists(path):
-        os.makedirs(data_dir, exist_ok=True)
-        code = ("import torch,collections;torch.manual_seed(0);"
-                "sd=collections.OrderedDict(('layers.%%d.weight'%%i, torch.randn(4096,4096)) for i in range(16));"
-                "torch.save(sd, %r)" % (path + ".tmp"))
-        subprocess.run([common.PY, "-c", code], check=True)
-        os.replace(path + ".tmp", path)
-    return path
-
-
 def ensure_big_copy(data_dir):
     """A byte-identical copy of the 1 GB file, so cmp has to read both files to the end."""
-    big = ensure_big(data_dir)
+    big = common.ensure_big_file(data_dir)
     copy = os.path.join(data_dir, "big_16x4096sq_copy.pth")
     if not os.path.exists(copy) or os.path.getsize(copy) != os.path.getsize(big):
         shutil.copyfile(big, copy + ".tmp")
