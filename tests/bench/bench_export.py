@@ -1,9 +1,8 @@
 """Export speed: the 1 GB synthetic state dict exported with every key renamed, against `cp` of the same
 file measured in the same run (goal: at most 1.5x), plus the 40,000-tensor file (pickle-bound)."""
 import os
-import subprocess
 
-from common import PY, ensure_big_file, ensure_many_file, result, time_process
+from common import ensure_big_file, ensure_many_file, result, time_process
 
 
 def run(ctx):
