@@ -15,6 +15,7 @@ constexpr size_t kMaxPickleContainerLength = 50000000;     // items in one list/
 constexpr size_t kMaxPickleValues = 3000000;               // values made by one pickle (~180 B each; ~100k tensors)
 constexpr size_t kMaxPickleStringBytes = 1ull << 31;       // one string/bytes literal
 constexpr size_t kMaxLongBytes = 4096;                     // LONG1/LONG4 payload
+constexpr uint32_t kDenseRecordKeys = 1u << 20;            // storage keys "0".."1048575" index a vector
 constexpr size_t kMaxGraphDepth = 1000;                    // nesting when walking a value graph
 constexpr size_t kMaxTensorRank = 64;                      // dimensions of one tensor
 constexpr size_t kMaxZipEntries = 10000000;                // central-directory entries

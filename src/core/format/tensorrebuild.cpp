@@ -22,6 +22,9 @@ const char* const kRebuildFunctions[] = {
     "_rebuild_meta_tensor_no_storage",
 };
 
+// A hostile pickle can make every call through a fresh GLOBAL; past this many the verdicts are computed.
+constexpr size_t kCachedCallables = 16;
+
 bool isRebuildGlobal(const Value* g)
 {
     if (!g || g->kind != ValueKind::Global) return false;
@@ -85,7 +88,16 @@ bool readIntTuple(const Value* v, std::vector<int64_t>& out)
 
 bool TensorRebuilder::isTensorNode(const Value* v) const
 {
-    return v && v->kind == ValueKind::Object && v->how == ObjectHow::Reduce && isRebuildGlobal(v->callableGlobal());
+    return v && v->kind == ValueKind::Object && v->how == ObjectHow::Reduce && isRebuildCallable(v->callable);
+}
+
+bool TensorRebuilder::isRebuildCallable(const Value* callable) const
+{
+    for (const auto& [seen, verdict] : m_callableVerdicts)
+        if (seen == callable) return verdict;
+    bool verdict = isRebuildGlobal(callable);
+    if (m_callableVerdicts.size() < kCachedCallables) m_callableVerdicts.emplace_back(callable, verdict);
+    return verdict;
 }
 
 TensorRebuilder::Prototype TensorRebuilder::parse(const Value* node)
@@ -218,19 +230,18 @@ int TensorRebuilder::storageFor(const Value* pid, std::optional<DType> dtypeOver
     }
     info.dtype = *dtype;
     info.location = t[3]->text;
-    std::string key = t[2]->text;
+    const std::string& key = t[2]->text;
     // Legacy streams may point into a root storage through view metadata (view_key, offset, numel).
     if (t.size() >= 6 && t[5] && t[5]->kind == ValueKind::Tuple && t[5]->items.size() >= 2 &&
         t[5]->items[1]->kind == ValueKind::Int)
         info.offset += t[5]->items[1]->integer;
 
-    auto found = m_storageByKey.find(key);
-    if (found != m_storageByKey.end()) {
-        const StorageInfo& existing = m_doc.storages[found->second];
+    if (int found = findStorage(key); found >= 0) {
+        const StorageInfo& existing = m_doc.storages[found];
         if (existing.dtype != info.dtype && !untyped)
             info.problem = "storage '" + key + "' is viewed as both " + std::string(dtypeName(existing.dtype)) +
                            " and " + std::string(dtypeName(info.dtype));
-        return found->second;
+        return found;
     }
     StorageInfo storage;
     storage.key = key;
@@ -262,8 +273,26 @@ int TensorRebuilder::storageFor(const Value* pid, std::optional<DType> dtypeOver
     }
     m_doc.storages.push_back(std::move(storage));
     int index = static_cast<int>(m_doc.storages.size() - 1);
-    m_storageByKey.emplace(key, index);
+    rememberStorage(key, index);
     return index;
+}
+
+int TensorRebuilder::findStorage(const std::string& key) const
+{
+    if (auto number = recordNumber(key); number && *number < limits::kDenseRecordKeys)
+        return *number < m_storageByNumber.size() ? m_storageByNumber[*number] : -1;
+    auto found = m_storageByKey.find(key);
+    return found == m_storageByKey.end() ? -1 : found->second;
+}
+
+void TensorRebuilder::rememberStorage(const std::string& key, int index)
+{
+    if (auto number = recordNumber(key); number && *number < limits::kDenseRecordKeys) {
+        if (*number >= m_storageByNumber.size()) m_storageByNumber.resize(*number + 1, -1);
+        m_storageByNumber[*number] = index;
+        return;
+    }
+    m_storageByKey.emplace(key, index);
 }
 
 // The view must lie inside the storage: offset + sum((size-1)*stride) < numel, with no negative

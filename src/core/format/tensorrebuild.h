@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -22,6 +23,12 @@ public:
     bool isTensorNode(const Value* v) const;
     // Appends the tensor (and its sparse/quantized components) at `path`; returns its index in doc.tensors.
     int emit(const Value* node, const Path& path);
+    // The index of the first tensor emitted for `node`, or -1.
+    int emittedIndex(const Value* node) const
+    {
+        auto it = m_emitted.find(node);
+        return it == m_emitted.end() ? -1 : it->second;
+    }
 
 private:
     struct Prototype {
@@ -35,10 +42,21 @@ private:
     int storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info);
     void checkBounds(TensorInfo& info) const;
 
+    bool isRebuildCallable(const Value* callable) const;
+
     Checkpoint& m_doc;
     RecordLocator m_locate;
     std::unordered_map<const Value*, int> m_emitted; // node -> its first tensor in doc.tensors
-    std::unordered_map<std::string, int> m_storageByKey;
+    int findStorage(const std::string& key) const;
+    void rememberStorage(const std::string& key, int index);
+
+    // torch's decimal keys index a vector (no hashing for the 40k storages of a big state dict); other
+    // keys view the persistent ids' strings, which live as long as the document's arena.
+    std::vector<int> m_storageByNumber;
+    std::unordered_map<std::string_view, int> m_storageByKey;
+    // Pickles memoize their GLOBALs, so a few callable nodes recur for every tensor: their verdicts are
+    // cached by address instead of comparing module and name strings each time.
+    mutable std::vector<std::pair<const Value*, bool>> m_callableVerdicts;
 };
 
 // Reads a shape/stride: a tuple of ints or torch.Size((...)). False when it is neither.

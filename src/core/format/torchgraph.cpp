@@ -80,8 +80,7 @@ private:
 
     Checkpoint& m_doc;
     TensorRebuilder& m_rebuilder;
-    std::unordered_set<const Value*> m_expanded; // containers already walked (memo sharing)
-    std::unordered_map<const Value*, int> m_firstTensor;
+    std::unordered_set<const Value*> m_expanded;         // containers already walked (memo sharing)
     std::vector<std::vector<const Value*>> m_entryNodes; // per weight set, the node of each entry
 };
 
@@ -94,8 +93,7 @@ void Walker::walk(const Value* v, Path& path, int depth, bool insideModule)
         return;
     }
     if (m_rebuilder.isTensorNode(v)) {
-        int index = m_rebuilder.emit(v, path);
-        m_firstTensor.emplace(v, index);
+        m_rebuilder.emit(v, path);
         return;
     }
     bool list = v->kind == ValueKind::List || v->kind == ValueKind::Tuple;
@@ -220,14 +218,14 @@ void Walker::resolveEntries()
         WeightSet& set = m_doc.weightSets[s];
         for (size_t e = 0; e < set.entries.size(); ++e) {
             const Value* node = m_entryNodes[s][e];
-            auto it = m_firstTensor.find(node);
-            if (it == m_firstTensor.end() && m_rebuilder.isTensorNode(node)) {
+            int tensor = m_rebuilder.emittedIndex(node);
+            if (tensor < 0 && m_rebuilder.isTensorNode(node)) {
                 // Reachable only through the derived walk (e.g. a TorchScript attribute): emit it now.
                 Path path = set.at;
                 path.push_back(PathElement::name(set.entries[e].key));
-                it = m_firstTensor.emplace(node, m_rebuilder.emit(node, path)).first;
+                tensor = m_rebuilder.emit(node, path);
             }
-            if (it != m_firstTensor.end()) set.entries[e].tensor = it->second;
+            if (tensor >= 0) set.entries[e].tensor = tensor;
         }
     }
     // Drop derived sets that found nothing (a module without parameters).
@@ -261,6 +259,17 @@ Kind classify(const Checkpoint& doc)
 }
 
 } // namespace
+
+std::optional<uint32_t> recordNumber(std::string_view key)
+{
+    if (key.empty() || key.size() > 9 || (key.size() > 1 && key[0] == '0')) return std::nullopt;
+    uint32_t number = 0;
+    for (char c : key) {
+        if (c < '0' || c > '9') return std::nullopt;
+        number = number * 10 + static_cast<uint32_t>(c - '0');
+    }
+    return number;
+}
 
 void interpretTorchGraph(Checkpoint& doc, const RecordLocator& locate, GraphNaming naming)
 {

@@ -2,7 +2,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/model/checkpoint.h"
 #include "core/result.h"
@@ -19,6 +21,10 @@ struct RecordLocation {
     std::shared_ptr<const std::string> owned; // inflated bytes, when the record was deflated
 };
 using RecordLocator = std::function<RecordLocation(const std::string& key)>;
+
+// torch names storage records with a decimal counter ("0", "1", ...). The number, when `key` is one
+// written that way (no sign, no leading zero), lets loaders index records densely instead of hashing names.
+std::optional<uint32_t> recordNumber(std::string_view key);
 
 // Naming of the weight set: ordinary pickles keep their dict keys; TorchScript modules are named by walking
 // module attributes the way state_dict() would.

@@ -36,6 +36,21 @@ VoidResult checkVersion(const ZipArchive& zip, const std::string& prefix)
     return Done{};
 }
 
+// Entry index of each `<prefix>/data/<n>` record by n, for n below the entry count (-1: no such record).
+std::vector<int> numberedDataRecords(const ZipArchive& zip, const std::string& prefix)
+{
+    const std::string folder = prefix + "/data/";
+    std::vector<int> byNumber(zip.entries().size(), -1);
+    for (size_t i = 0; i < zip.entries().size(); ++i) {
+        const std::string& name = zip.entries()[i].name;
+        if (name.compare(0, folder.size(), folder) != 0) continue;
+        auto number = recordNumber(std::string_view(name).substr(folder.size()));
+        if (number && *number < byNumber.size() && byNumber[*number] < 0) // the first of duplicates, like find()
+            byNumber[*number] = static_cast<int>(i);
+    }
+    return byNumber;
+}
+
 } // namespace
 
 Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progress& progress)
@@ -86,9 +101,19 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
     doc->pickleProtocol = parsed.value().protocol;
     recordGlobals(*doc, parsed.value().globals);
 
-    auto locate = [&zip, &prefix](const std::string& key) {
+    // A 40k-tensor file looks up 40k records: torch's numbered ones come from a dense index, others by name.
+    std::vector<int> dataByNumber = numberedDataRecords(zip, prefix);
+    auto locate = [&zip, &dataByNumber, name = prefix + "/data/",
+                   base = prefix.size() + 6](const std::string& key) mutable {
         RecordLocation where;
-        const ZipEntry* entry = zip.find(prefix + "/data/" + key);
+        const ZipEntry* entry = nullptr;
+        if (auto number = recordNumber(key); number && *number < dataByNumber.size()) {
+            if (dataByNumber[*number] >= 0) entry = &zip.entries()[static_cast<size_t>(dataByNumber[*number])];
+        } else {
+            name.resize(base);
+            name += key;
+            entry = zip.find(name);
+        }
         if (!entry) return where;
         where.found = true;
         where.offset = entry->dataOffset;
@@ -101,6 +126,7 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
         }
         return where;
     };
+    doc->tensors.reserve(zip.entries().size()); // about one record per storage, usually one tensor each
     interpretTorchGraph(*doc, locate, torchScript ? GraphNaming::TorchScript : GraphNaming::Pickle);
     progress.tick(pickle->compressedSize, pickle->compressedSize);
     return doc;

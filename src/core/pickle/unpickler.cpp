@@ -1,6 +1,7 @@
 #include "core/pickle/unpickler.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
@@ -240,9 +241,28 @@ private:
 
     Value* makeInt(int64_t v)
     {
+        if (v >= 0 && v < static_cast<int64_t>(kSharedInts)) {
+            Value*& cached = m_sharedInts[static_cast<size_t>(v)];
+            if (!cached) {
+                cached = make(ValueKind::Int);
+                cached->integer = v;
+                cached->shared = true;
+            }
+            return cached;
+        }
         Value* value = make(ValueKind::Int);
         value->integer = v;
         return value;
+    }
+    // None, True, False and () are immutable in Python, so one node each serves the whole pickle.
+    Value* sharedConstant(Value*& cached, ValueKind kind, bool boolean = false)
+    {
+        if (!cached) {
+            cached = make(kind);
+            cached->boolean = boolean;
+            cached->shared = true;
+        }
+        return cached;
     }
     Value* makeString(ValueKind kind, std::string_view text)
     {
@@ -312,6 +332,14 @@ private:
     uint64_t m_size;
     uint64_t m_opAt = 0;
     size_t m_valueCount = 0;
+    // Small ints, None, booleans and the empty tuple are shared nodes: a state dict repeats 0, small
+    // dimensions and False for every tensor, and a node per occurrence was a third of all values.
+    static constexpr size_t kSharedInts = 256;
+    std::array<Value*, kSharedInts> m_sharedInts{};
+    Value* m_none = nullptr;
+    Value* m_true = nullptr;
+    Value* m_false = nullptr;
+    Value* m_emptyTuple = nullptr;
     std::vector<Value*> m_stack;
     std::vector<size_t> m_marks;
     static constexpr uint64_t kMemoDenseSlack = 1 << 16;
@@ -342,11 +370,8 @@ Value* Machine::makeTextInt(std::string_view text)
 {
     while (!text.empty() && (text.back() == 'L' || text.back() == ' ' || text.back() == '\r'))
         text.remove_suffix(1);
-    if (text == "01" || text == "00") { // protocol 0 booleans
-        Value* value = make(ValueKind::Bool);
-        value->boolean = text == "01";
-        return value;
-    }
+    if (text == "01") return sharedConstant(m_true, ValueKind::Bool, true); // protocol 0 booleans
+    if (text == "00") return sharedConstant(m_false, ValueKind::Bool, false);
     int64_t v = 0;
     auto parsed = std::from_chars(text.data(), text.data() + text.size(), v);
     if (parsed.ec == std::errc() && parsed.ptr == text.data() + text.size()) return makeInt(v);
@@ -497,15 +522,14 @@ void Machine::step(uint8_t op)
 
     // Constants
     case 'N':
-        push(make(ValueKind::None));
+        push(sharedConstant(m_none, ValueKind::None));
         break;
     case 0x88:
-    case 0x89: { // NEWTRUE / NEWFALSE
-        Value* value = make(ValueKind::Bool);
-        value->boolean = op == 0x88;
-        push(value);
-        break;
-    }
+        push(sharedConstant(m_true, ValueKind::Bool, true));
+        break; // NEWTRUE
+    case 0x89:
+        push(sharedConstant(m_false, ValueKind::Bool, false));
+        break; // NEWFALSE
     case 'J':
         push(makeInt(read<int32_t>()));
         break; // BININT
@@ -591,7 +615,7 @@ void Machine::step(uint8_t op)
         push(make(ValueKind::Dict));
         break; // EMPTY_DICT
     case ')':
-        push(make(ValueKind::Tuple));
+        push(sharedConstant(m_emptyTuple, ValueKind::Tuple));
         break; // EMPTY_TUPLE
     case 0x8f:
         push(make(ValueKind::Set));
@@ -609,10 +633,11 @@ void Machine::step(uint8_t op)
     case 0x86:
     case 0x87: { // TUPLE1/2/3
         size_t count = op - 0x84u;
-        std::vector<Value*> items(count);
+        Value* tuple = make(ValueKind::Tuple);
+        tuple->items.resize(count);
         for (size_t i = count; i-- > 0;)
-            items[i] = pop();
-        push(makeSequence(ValueKind::Tuple, items));
+            tuple->items[i] = pop();
+        push(tuple);
         break;
     }
     case 'd': { // DICT
@@ -735,6 +760,12 @@ void Machine::step(uint8_t op)
     case 'b': { // BUILD
         Value* state = pop();
         Value* target = top();
+        if (target->shared) { // never change a shared constant: the BUILD applies to this occurrence only
+            Value* copy = make(target->kind);
+            copy->integer = target->integer;
+            copy->boolean = target->boolean;
+            m_stack.back() = target = copy;
+        }
         target->state = state;
         target->hasState = true;
         break;

@@ -39,6 +39,7 @@ struct Value {
     ObjectHow how = ObjectHow::Reduce; // Object only
     bool hasState = false;             // Object: BUILD was applied (state may itself be None)
     bool boolean = false;
+    bool shared = false; // one node stands for every occurrence of this constant (small int, None, bool, ())
     int64_t integer = 0;
     double real = 0.0;
     std::string text;

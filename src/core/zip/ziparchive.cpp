@@ -160,13 +160,15 @@ Result<ZipArchive> ZipArchive::open(const uint8_t* data, uint64_t size)
         if (entry.dataOffset > size || entry.compressedSize > size - entry.dataOffset)
             return makeError(Status::Truncated, "zip entry '" + entry.name + "' extends past the end of the file",
                              entry.dataOffset);
-        archive.m_byName.emplace(entry.name, archive.m_entries.size());
         archive.m_entries.push_back(std::move(entry));
     }
+    archive.m_byName.reserve(archive.m_entries.size());
+    for (size_t i = 0; i < archive.m_entries.size(); ++i)
+        archive.m_byName.emplace(archive.m_entries[i].name, i); // the first of duplicate names wins
     return archive;
 }
 
-const ZipEntry* ZipArchive::find(const std::string& name) const
+const ZipEntry* ZipArchive::find(std::string_view name) const
 {
     auto it = m_byName.find(name);
     return it == m_byName.end() ? nullptr : &m_entries[it->second];

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,17 +27,24 @@ class ZipArchive
 {
 public:
     static Result<ZipArchive> open(const uint8_t* data, uint64_t size);
+    // Movable (the entries' buffer moves with the names the index points into), never copied.
+    ZipArchive(ZipArchive&&) = default;
+    ZipArchive& operator=(ZipArchive&&) = default;
+    ZipArchive(const ZipArchive&) = delete;
+    ZipArchive& operator=(const ZipArchive&) = delete;
 
     const std::vector<ZipEntry>& entries() const { return m_entries; }
-    const ZipEntry* find(const std::string& name) const;
+    const ZipEntry* find(std::string_view name) const;
     // The entry's bytes: a view into the mapping for stored entries, inflated into `storage` otherwise.
     Result<std::string_view> read(const ZipEntry& entry, std::string& storage) const;
 
 private:
+    ZipArchive() = default;
     const uint8_t* m_data = nullptr;
     uint64_t m_size = 0;
     std::vector<ZipEntry> m_entries;
-    std::unordered_map<std::string, size_t> m_byName;
+    // Views into m_entries' names, built once the vector stops growing (no copy of 40k names).
+    std::unordered_map<std::string_view, size_t> m_byName;
 };
 
 } // namespace ckpt
