@@ -126,7 +126,8 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
         }
         return where;
     };
-    doc->tensors.reserve(zip.entries().size()); // about one record per storage, usually one tensor each
+    doc->storages.reserve(zip.entries().size()); // one record per storage, usually one tensor each
+    doc->tensors.reserve(zip.entries().size());
     interpretTorchGraph(*doc, locate, torchScript ? GraphNaming::TorchScript : GraphNaming::Pickle);
     progress.tick(pickle->compressedSize, pickle->compressedSize);
     return doc;

@@ -1,11 +1,54 @@
 #include "core/pickle/value.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 
 namespace ckpt
 {
+
+namespace
+{
+
+constexpr size_t kFirstBlockValues = 64;
+constexpr size_t kHugePageBytes = size_t(2) << 20;
+constexpr size_t kMaxBlockValues = kHugePageBytes / sizeof(Value);
+
+} // namespace
+
+ValueArena::~ValueArena()
+{
+    for (size_t b = 0; b < m_blocks.size(); ++b) {
+        const Block& block = m_blocks[b];
+        size_t constructed = b + 1 == m_blocks.size() ? m_used : block.capacity;
+        for (size_t i = 0; i < constructed; ++i)
+            block.values[i].~Value();
+        if (block.hugeAligned)
+            ::operator delete(block.values, std::align_val_t(kHugePageBytes));
+        else
+            ::operator delete(block.values);
+    }
+}
+
+void ValueArena::grow()
+{
+    size_t capacity = m_blocks.empty() ? kFirstBlockValues : std::min(m_capacity * 2, kMaxBlockValues);
+    bool huge = capacity == kMaxBlockValues;
+    Block block{nullptr, capacity, huge};
+    if (huge) {
+        block.values = static_cast<Value*>(::operator new(kHugePageBytes, std::align_val_t(kHugePageBytes)));
+        ::madvise(block.values, kHugePageBytes, MADV_HUGEPAGE); // a hint: without THP it changes nothing
+    } else {
+        block.values = static_cast<Value*>(::operator new(capacity * sizeof(Value)));
+    }
+    m_blocks.push_back(block);
+    m_current = block.values;
+    m_capacity = capacity;
+    m_used = 0;
+}
 
 const Value* Value::find(const std::string& key) const
 {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,16 +64,23 @@ struct Value {
     const Value* find(const std::string& key) const;
 };
 
-// Owns every Value of one document. Stable addresses, freed together; cycles are harmless. Values live in
-// blocks that double up to kMaxBlock, so a pickle of a million values costs a few hundred allocations
-// (std::deque would make one 512-byte chunk per two Values).
+// Owns every Value of one document. Stable addresses, freed together; cycles are harmless. Values are
+// constructed in place in blocks that double up to 2 MiB, so a pickle of a million values costs a few
+// dozen allocations (std::deque made one 512-byte chunk per two Values). Full-size blocks are 2 MiB
+// aligned and offered to the kernel as huge pages: a 40,000-tensor file then takes tens of page faults
+// for its values instead of fifteen thousand.
 class ValueArena
 {
 public:
+    ValueArena() = default;
+    ValueArena(const ValueArena&) = delete;
+    ValueArena& operator=(const ValueArena&) = delete;
+    ~ValueArena();
+
     Value* make(ValueKind kind, uint64_t offset = 0)
     {
-        if (m_used == m_blockSize) grow();
-        Value* v = &m_blocks.back()[m_used++];
+        if (m_used == m_capacity) grow();
+        Value* v = new (m_current + m_used++) Value;
         v->kind = kind;
         v->offset = offset;
         ++m_count;
@@ -81,18 +89,17 @@ public:
     size_t size() const { return m_count; }
 
 private:
-    static constexpr size_t kFirstBlock = 64;
-    static constexpr size_t kMaxBlock = 8192;
-    void grow()
-    {
-        m_blockSize = m_blocks.empty() ? kFirstBlock : std::min(m_blockSize * 2, kMaxBlock);
-        m_blocks.emplace_back(new Value[m_blockSize]);
-        m_used = 0;
-    }
+    struct Block {
+        Value* values;
+        size_t capacity;
+        bool hugeAligned;
+    };
+    void grow();
 
-    std::vector<std::unique_ptr<Value[]>> m_blocks;
-    size_t m_blockSize = 0;
-    size_t m_used = 0;
+    std::vector<Block> m_blocks;
+    Value* m_current = nullptr;
+    size_t m_capacity = 0; // of the current block
+    size_t m_used = 0;     // constructed in the current block
     size_t m_count = 0;
 };
 
