@@ -8,17 +8,17 @@
 namespace ckpt::limits
 {
 
-constexpr size_t kMaxPickleStackDepth = 100000;            // values on the unpickler stack
-constexpr size_t kMaxPickleMarkDepth = 10000;              // nested MARKs
-constexpr size_t kMaxPickleMemoSize = 10000000;            // memo entries
-constexpr size_t kMaxPickleContainerLength = 50000000;     // items in one list/dict/tuple
-constexpr size_t kMaxPickleValues = 3000000;               // values made by one pickle (~180 B each; ~100k tensors)
-constexpr size_t kMaxPickleStringBytes = 1ull << 31;       // one string/bytes literal
-constexpr size_t kMaxLongBytes = 4096;                     // LONG1/LONG4 payload
-constexpr uint32_t kDenseRecordKeys = 1u << 20;            // storage keys "0".."1048575" index a vector
-constexpr size_t kMaxGraphDepth = 1000;                    // nesting when walking a value graph
-constexpr size_t kMaxTensorRank = 64;                      // dimensions of one tensor
-constexpr size_t kMaxZipEntries = 10000000;                // central-directory entries
+constexpr size_t kMaxPickleStackDepth = 100000;        // values on the unpickler stack
+constexpr size_t kMaxPickleMarkDepth = 10000;          // nested MARKs
+constexpr size_t kMaxPickleMemoSize = 10000000;        // memo entries
+constexpr size_t kMaxPickleContainerLength = 50000000; // items in one list/dict/tuple
+constexpr size_t kMaxPickleValues = 3000000;           // values one pickle makes (176 B each; ~9 per state-dict tensor)
+constexpr size_t kMaxPickleStringBytes = 1ull << 31;   // one string/bytes literal
+constexpr size_t kMaxLongBytes = 4096;                 // LONG1/LONG4 payload
+constexpr uint32_t kDenseRecordKeys = 1u << 20;        // storage keys "0".."1048575" index a vector
+constexpr size_t kMaxGraphDepth = 1000;                // nesting when walking a value graph
+constexpr size_t kMaxTensorRank = 64;                  // dimensions of one tensor
+constexpr size_t kMaxZipEntries = 10000000;            // central-directory entries
 constexpr uint64_t kMaxInflatedRecordBytes = 4ull << 30;   // a deflated record (pickle) after inflation
 constexpr uint64_t kMaxInflateRatio = 1024;                // inflated/deflated, against deflate bombs
 constexpr uint64_t kMaxSafetensorsHeaderBytes = 100000000; // as the safetensors reference implementation
