@@ -5,18 +5,14 @@
 #include <xxhash.h>
 #include <zlib.h>
 
+#include "core/zip/zipsignatures.h"
+
 namespace ckpt
 {
 
 namespace
 {
 
-constexpr uint32_t kLocalSignature = 0x04034b50;
-constexpr uint32_t kCentralSignature = 0x02014b50;
-constexpr uint32_t kEndSignature = 0x06054b50;
-constexpr uint32_t kZip64EndSignature = 0x06064b50;
-constexpr uint32_t kZip64LocatorSignature = 0x07064b50;
-constexpr uint16_t kZip64ExtraId = 0x0001;
 constexpr uint16_t kVersionZip64 = 45;
 constexpr uint16_t kVersionStored = 20;
 constexpr uint16_t kFlagUtf8 = 0x0800;
@@ -68,7 +64,7 @@ VoidResult AlignedZipWriter::addRecord(const std::string& name, const void* data
     uint64_t unpadded = extraStart + zip64Extra + 4;
     uint64_t padding = (kAlignment - unpadded % kAlignment) % kAlignment;
     Bytes header;
-    header.le<uint32_t>(kLocalSignature);
+    header.le<uint32_t>(zipsig::kLocalHeader);
     header.le<uint16_t>(zip64 ? kVersionZip64 : kVersionStored);
     header.le<uint16_t>(kFlagUtf8);
     header.le<uint16_t>(0); // stored
@@ -81,7 +77,7 @@ VoidResult AlignedZipWriter::addRecord(const std::string& name, const void* data
     header.le<uint16_t>(static_cast<uint16_t>(zip64Extra + 4 + padding));
     header.text(fullName);
     if (zip64) {
-        header.le<uint16_t>(kZip64ExtraId);
+        header.le<uint16_t>(zipsig::kZip64ExtraId);
         header.le<uint16_t>(16);
         header.le<uint64_t>(size);
         header.le<uint64_t>(size);
@@ -139,7 +135,7 @@ VoidResult AlignedZipWriter::finish()
         bool bigOffset = m_forceZip64 || needsZip64(entry.headerOffset);
         uint16_t extraLength = (bigSize ? 16 : 0) + (bigOffset ? 8 : 0);
         if (extraLength) extraLength += 4;
-        directory.le<uint32_t>(kCentralSignature);
+        directory.le<uint32_t>(zipsig::kCentralHeader);
         directory.le<uint16_t>(0x0300 | kVersionZip64); // made by: unix, spec 4.5
         directory.le<uint16_t>(bigSize || bigOffset ? kVersionZip64 : kVersionStored);
         directory.le<uint16_t>(kFlagUtf8);
@@ -159,7 +155,7 @@ VoidResult AlignedZipWriter::finish()
         directory.text(entry.name);
         if (extraLength) {
             // zip64 extra: only the fields whose 32-bit slot holds 0xffffffff, in this order.
-            directory.le<uint16_t>(kZip64ExtraId);
+            directory.le<uint16_t>(zipsig::kZip64ExtraId);
             directory.le<uint16_t>(static_cast<uint16_t>(extraLength - 4));
             if (bigSize) {
                 directory.le<uint64_t>(entry.size);
@@ -173,7 +169,7 @@ VoidResult AlignedZipWriter::finish()
     bool zip64End = m_forceZip64 || count >= kMax16 || needsZip64(directoryOffset) || needsZip64(directorySize);
     if (zip64End) {
         uint64_t zip64EndOffset = directoryOffset + directorySize;
-        directory.le<uint32_t>(kZip64EndSignature);
+        directory.le<uint32_t>(zipsig::kZip64EndRecord);
         directory.le<uint64_t>(44); // size of the rest of this record
         directory.le<uint16_t>(0x0300 | kVersionZip64);
         directory.le<uint16_t>(kVersionZip64);
@@ -183,12 +179,12 @@ VoidResult AlignedZipWriter::finish()
         directory.le<uint64_t>(count);
         directory.le<uint64_t>(directorySize);
         directory.le<uint64_t>(directoryOffset);
-        directory.le<uint32_t>(kZip64LocatorSignature);
+        directory.le<uint32_t>(zipsig::kZip64Locator);
         directory.le<uint32_t>(0);
         directory.le<uint64_t>(zip64EndOffset);
         directory.le<uint32_t>(1);
     }
-    directory.le<uint32_t>(kEndSignature);
+    directory.le<uint32_t>(zipsig::kEndRecord);
     directory.le<uint16_t>(0);
     directory.le<uint16_t>(0);
     directory.le<uint16_t>(zip64End && count >= kMax16 ? kMax16 : static_cast<uint16_t>(count));

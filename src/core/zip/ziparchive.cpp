@@ -5,6 +5,7 @@
 
 #include "core/io/bytereader.h"
 #include "core/limits.h"
+#include "core/zip/zipsignatures.h"
 
 namespace ckpt
 {
@@ -12,11 +13,6 @@ namespace ckpt
 namespace
 {
 
-constexpr uint32_t kLocalHeaderSig = 0x04034b50;
-constexpr uint32_t kCentralSig = 0x02014b50;
-constexpr uint32_t kEndSig = 0x06054b50;
-constexpr uint32_t kZip64EndSig = 0x06064b50;
-constexpr uint32_t kZip64LocatorSig = 0x07064b50;
 constexpr uint64_t kEndRecordSize = 22;
 constexpr uint64_t kMaxCommentSize = 0xFFFF;
 
@@ -52,14 +48,14 @@ Result<DirectoryLocation> readDirectoryLocation(const uint8_t* data, uint64_t si
         locator.seek(endPos - 20);
         uint32_t sig = 0;
         locator.readLE(sig);
-        if (sig == kZip64LocatorSig) {
+        if (sig == zipsig::kZip64Locator) {
             uint32_t disk = 0;
             uint64_t zip64EndPos = 0;
             locator.readLE(disk);
             locator.readLE(zip64EndPos);
             ByteReader end64(data, size);
             uint32_t sig64 = 0;
-            if (!end64.seek(zip64EndPos) || !end64.readLE(sig64) || sig64 != kZip64EndSig)
+            if (!end64.seek(zip64EndPos) || !end64.readLE(sig64) || sig64 != zipsig::kZip64EndRecord)
                 return makeError(Status::Corrupt, "zip64 end record missing where its locator points", zip64EndPos);
             uint64_t recordSize = 0, entriesOnDisk = 0, entriesTotal = 0, dirSize = 0, dirOffset = 0;
             uint16_t made = 0, needed = 0;
@@ -89,7 +85,7 @@ void applyZip64Extra(std::string_view extra, ZipEntry& entry, bool usizeSat, boo
         reader.readLE(id);
         reader.readLE(length);
         if (length > reader.remaining()) return;
-        if (id == 0x0001) {
+        if (id == zipsig::kZip64ExtraId) {
             ByteReader field(reader.current(), length);
             if (usizeSat) field.readLE(entry.uncompressedSize);
             if (csizeSat) field.readLE(entry.compressedSize);
@@ -121,7 +117,8 @@ Result<ZipArchive> ZipArchive::open(const uint8_t* data, uint64_t size)
         uint16_t made = 0, needed = 0, flags = 0, method = 0, time = 0, date = 0, nameLen = 0, extraLen = 0,
                  commentLen = 0, disk = 0, internalAttr = 0;
         if (!dir.readLE(sig)) return makeError(Status::Truncated, "zip central directory is cut short", at);
-        if (sig != kCentralSig) return makeError(Status::Corrupt, "bad zip central directory entry signature", at);
+        if (sig != zipsig::kCentralHeader)
+            return makeError(Status::Corrupt, "bad zip central directory entry signature", at);
         bool ok = dir.readLE(made) && dir.readLE(needed) && dir.readLE(flags) && dir.readLE(method) &&
                   dir.readLE(time) && dir.readLE(date) && dir.readLE(crc) && dir.readLE(csize) && dir.readLE(usize) &&
                   dir.readLE(nameLen) && dir.readLE(extraLen) && dir.readLE(commentLen) && dir.readLE(disk) &&
@@ -153,7 +150,7 @@ Result<ZipArchive> ZipArchive::open(const uint8_t* data, uint64_t size)
             !local.readLE(localNameLen) || !local.readLE(localExtraLen))
             return makeError(Status::Truncated, "zip local header of '" + entry.name + "' lies past the end",
                              entry.localHeaderOffset);
-        if (localSig != kLocalHeaderSig)
+        if (localSig != zipsig::kLocalHeader)
             return makeError(Status::Corrupt, "bad zip local header signature for '" + entry.name + "'",
                              entry.localHeaderOffset);
         entry.dataOffset = entry.localHeaderOffset + 30 + localNameLen + localExtraLen;
