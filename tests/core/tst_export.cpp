@@ -495,6 +495,7 @@ private slots:
         QVERIFY(!report.ok());
         QCOMPARE(report.error().status, Status::Refused);
         QVERIFY(report.error().detail.find("dangerous") != std::string::npos);
+        QVERIFY(report.error().detail.find("--drop-dangerous") != std::string::npos); // says how to go on
         QVERIFY(!QFileInfo::exists(output));
     }
 

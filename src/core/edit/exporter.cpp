@@ -58,8 +58,35 @@ VoidResult refuseDangerous(const Checkpoint& checkpoint)
     for (const GlobalRef& ref : checkpoint.globals)
         if (ref.severity == Severity::Dangerous) names += (names.empty() ? "" : ", ") + ref.module + "." + ref.name;
     if (names.empty()) return Done{};
-    return makeError(Status::Refused,
-                     "the pickle imports dangerous globals (" + names + "); refusing to write them into a new file");
+    return makeError(Status::Refused, "the pickle imports dangerous globals (" + names +
+                                          "); refusing to write them into a new file (--drop-dangerous writes it "
+                                          "without the objects that use them)");
+}
+
+// Whether the rewrite wrote a tensor: its rebuild node, or, for a derived state dict (which holds a
+// Parameter's data tensor rather than the Parameter), that data tensor.
+bool tensorWritten(const GraphRewriter& rewriter, const TensorInfo& info)
+{
+    const Value* node = info.node;
+    if (!node || rewriter.wrote(node)) return true;
+    const Value* function = node->callableGlobal();
+    bool parameter =
+        function && function->text == "torch._utils" && function->text2.rfind("_rebuild_parameter", 0) == 0;
+    return parameter && node->args && !node->args->items.empty() && rewriter.wrote(node->args->items[0]);
+}
+
+// Dangerous globals that no dropped value accounts for were never part of what was written: a payload in
+// another pickle of the file, a popped or overwritten value, or (with --state-dict-only) outside the weights.
+void reportUnwritten(const Checkpoint& checkpoint, std::vector<DroppedValue>& dropped)
+{
+    for (const GlobalRef& ref : checkpoint.globals) {
+        if (ref.severity != Severity::Dangerous) continue;
+        std::string name = ref.module + "." + ref.name;
+        bool accounted = false;
+        for (const DroppedValue& value : dropped)
+            accounted = accounted || value.global == name;
+        if (!accounted) dropped.push_back(DroppedValue{"", name, "not written"});
+    }
 }
 
 VoidResult checkOutputPath(const std::string& input, const std::string& output, bool force)
@@ -80,9 +107,12 @@ VoidResult checkOutputPath(const std::string& input, const std::string& output, 
 
 nlohmann::json ExportReport::toJson() const
 {
+    nlohmann::json droppedJson = nlohmann::json::array();
+    for (const DroppedValue& value : dropped)
+        droppedJson.push_back(value.toJson());
     return {{"weight_set", weightSet}, {"plan", plan.toJson()}, {"tensors_verified", tensors},
             {"keys_verified", keys},   {"records", records},    {"payload_bytes", payloadBytes},
-            {"file_bytes", fileBytes}};
+            {"file_bytes", fileBytes}, {"dropped", droppedJson}};
 }
 
 Exporter::Exporter(CheckpointPtr input, ExportOptions options)
@@ -113,7 +143,9 @@ Result<RenamePlan> Exporter::plan() const
 Result<ExportReport> Exporter::run(const std::string& output, const Progress& progress) const
 {
     const Checkpoint& input = *m_input;
-    if (auto safe = refuseDangerous(input); !safe) return safe.error();
+    bool drop = m_options.dropDangerous;
+    if (!drop)
+        if (auto safe = refuseDangerous(input); !safe) return safe.error();
     if (auto path = checkOutputPath(input.file, output, m_options.force); !path) return path.error();
     Result<RenamePlan> planned = plan();
     if (!planned) return planned.error();
@@ -132,20 +164,18 @@ Result<ExportReport> Exporter::run(const std::string& output, const Progress& pr
                              " file has no pickle to re-write; export it with --format safetensors");
 
     ExportExpectation expected;
-    expected.hasWeightSet = set != nullptr;
-    if (set) {
-        expected.weightSetAt = stateDictOnly ? Path{} : set->at;
-        for (const RenamePair& pair : plan.pairs())
-            expected.keys.push_back(pair.to);
-    }
+    if (set) expected.weightSetAt = stateDictOnly ? Path{} : set->at;
+    // With drop, the weight-set entries whose tensor went with a payload (all true otherwise).
+    std::vector<bool> keptEntry(set ? set->entries.size() : 0, true);
 
     ValueArena arena;
+    GraphRewriter rewriter(input, arena, m_options.locations);
     std::string pickle;
     std::vector<int> storages;
     std::vector<SafetensorsTensor> flat;
     if (torch) {
         const Value* root = input.root;
-        GraphRewriter rewriter(input, arena, m_options.locations);
+        if (drop) rewriter.dropDangerous();
         if (stateDictOnly && set->derived) {
             Result<const Value*> built = buildDerivedStateDict(input, *set, plan, arena);
             if (!built) return built.error();
@@ -164,6 +194,13 @@ Result<ExportReport> Exporter::run(const std::string& output, const Progress& pr
         if (!dumped) return dumped.error();
         pickle = std::move(dumped).value();
         storages = rewriter.storages();
+        if (drop) {
+            report.dropped = rewriter.dropped();
+            for (size_t i = 0; set && i < set->entries.size(); ++i) {
+                int tensor = set->entries[i].tensor;
+                keptEntry[i] = tensor < 0 || tensorWritten(rewriter, input.tensors[static_cast<size_t>(tensor)]);
+            }
+        }
         for (int storage : storages) {
             const StorageInfo& info = input.storages[static_cast<size_t>(storage)];
             if (!input.storageData(storage) && info.nbytes > 0)
@@ -189,6 +226,11 @@ Result<ExportReport> Exporter::run(const std::string& output, const Progress& pr
             report.payloadBytes += info.nbytes;
         }
     }
+    if (drop) reportUnwritten(input, report.dropped);
+    for (size_t i = 0; set && i < set->entries.size(); ++i)
+        if (keptEntry[i]) expected.keys.push_back(plan.pairs()[i].to);
+    // A state dict whose every entry went is an empty dict, which no longer reads as a state dict.
+    expected.hasWeightSet = set && (!expected.keys.empty() || set->entries.empty());
 
     Result<std::unique_ptr<AtomicFile>> created = AtomicFile::create(output);
     if (!created) return created.error();
@@ -245,16 +287,18 @@ Result<ExportReport> Exporter::run(const std::string& output, const Progress& pr
             if (it == cache.end()) it = cache.emplace(tensor, signatureOf(tensor)).first;
             return it->second;
         };
+        auto written = [&](int tensor) {
+            return !drop || tensorWritten(rewriter, input.tensors[static_cast<size_t>(tensor)]);
+        };
         if (stateDictOnly) {
             for (int tensor : weightTensors(input, *set))
-                expected.tensors.push_back(cached(tensor));
+                if (written(tensor)) expected.tensors.push_back(cached(tensor));
         } else {
             for (size_t i = 0; i < input.tensors.size(); ++i)
-                expected.tensors.push_back(cached(static_cast<int>(i)));
+                if (written(static_cast<int>(i))) expected.tensors.push_back(cached(static_cast<int>(i)));
         }
-        if (set)
-            for (const WeightEntry& entry : set->entries)
-                expected.keyTensors.push_back(cached(entry.tensor));
+        for (size_t i = 0; set && i < set->entries.size(); ++i)
+            if (keptEntry[i]) expected.keyTensors.push_back(cached(set->entries[i].tensor));
     }
     Result<VerifyCounts> verified = verifyExport(file->tempPath(), expected);
     if (!verified) return verified.error();

@@ -3,11 +3,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/analysis/renamerule.h"
 #include "core/edit/locationmap.h"
+#include "core/edit/payloadfilter.h"
 #include "core/edit/renameplan.h"
 #include "core/format/loader.h"
 #include "core/progress.h"
@@ -28,6 +30,7 @@ struct ExportOptions {
     std::string select;         // the weight set, as pathToString prints its path; "" = main
     bool force = false;         // replace an existing output file
     bool forceZip64 = false;    // zip64 records even for small files (tests)
+    bool dropDangerous = false; // leave out what is or calls a dangerous global instead of refusing the file
 };
 
 struct ExportReport {
@@ -38,6 +41,7 @@ struct ExportReport {
     size_t records = 0;        // storage records (torch) or tensors (safetensors) written
     uint64_t payloadBytes = 0; // tensor bytes written
     uint64_t fileBytes = 0;
+    std::vector<DroppedValue> dropped; // with dropDangerous: every value left out, and globals not written
     nlohmann::json toJson() const;
 };
 
@@ -47,7 +51,8 @@ using SinkDecorator = std::function<std::unique_ptr<ZipWriterSink>(ZipWriterSink
 // Writes a repaired copy of a checkpoint: keys renamed by a plan, locations remapped, optionally reduced
 // to a plain state dict, as a torch zip (protocol-2 pickle by our Pickler) or safetensors. The file is
 // written beside the target under a temporary name, fsynced, re-opened and verified (keys, dtypes,
-// shapes, XXH3 of every tensor's bytes), and only then renamed into place. The input is never touched.
+// shapes, XXH3 of every tensor's bytes, no dangerous global), and only then renamed into place. The input is
+// never touched. A file that imports a dangerous global is refused unless dropDangerous is set.
 class Exporter
 {
 public:

@@ -63,6 +63,12 @@ Result<VerifyCounts> verifyExport(const std::string& path, const ExportExpectati
     auto fail = [](std::string detail) { return makeError(Status::Corrupt, "verification failed: " + detail); };
     VerifyCounts counts;
 
+    // The engine's own scan of what was written: whatever the input held, the output may import nothing
+    // dangerous (this is what proves that dropping payloads left none behind).
+    for (const GlobalRef& ref : written.globals)
+        if (ref.severity == Severity::Dangerous)
+            return fail("the written file imports the dangerous global " + ref.module + "." + ref.name);
+
     std::vector<TensorSignature> byIndex; // each tensor hashed once, reused by the key check
     for (size_t i = 0; i < written.tensors.size(); ++i)
         byIndex.push_back(tensorSignature(written, static_cast<int>(i)));

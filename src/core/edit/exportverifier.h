@@ -37,7 +37,7 @@ struct VerifyCounts {
 TensorSignature tensorSignature(const Checkpoint& checkpoint, int tensor);
 
 // Re-opens `path` with the engine and compares it with what was meant to be written; Corrupt with the
-// first difference otherwise.
+// first difference otherwise, or when the written file imports a dangerous global.
 Result<VerifyCounts> verifyExport(const std::string& path, const ExportExpectation& expected);
 
 } // namespace ckpt

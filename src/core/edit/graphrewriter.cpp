@@ -18,10 +18,74 @@ void GraphRewriter::renameDict(const Value* dict, const RenamePlan* plan)
     m_plan = plan;
 }
 
+void GraphRewriter::dropDangerous()
+{
+    m_filter = std::make_unique<PayloadFilter>();
+}
+
 Result<const Value*> GraphRewriter::rewrite(const Value* root)
 {
+    if (m_filter) m_filter->scan(root);
     const Value* out = copy(root, 0);
     if (failed()) return m_error;
+    if (out == &m_removed) { // the whole pickle is a payload: what is left is None
+        record(Step{}, root, "replaced by None");
+        out = none();
+    }
+    return out;
+}
+
+bool GraphRewriter::wrote(const Value* original) const
+{
+    auto found = m_memo.find(original);
+    return found != m_memo.end() && found->second != &m_removed;
+}
+
+Value* GraphRewriter::none()
+{
+    return m_arena.make(ValueKind::None);
+}
+
+Value* GraphRewriter::emptyOrderedDict()
+{
+    // collections.OrderedDict() as torch.save writes it: GLOBAL, EMPTY_TUPLE, REDUCE.
+    Value* global = m_arena.make(ValueKind::Global);
+    global->text = "collections";
+    global->text2 = "OrderedDict";
+    Value* dict = m_arena.make(ValueKind::Object);
+    dict->callable = global;
+    dict->args = m_arena.make(ValueKind::Tuple);
+    return dict;
+}
+
+void GraphRewriter::record(const Step& step, const Value* original, const char* action)
+{
+    Path path;
+    auto append = [&path](const Step& s) {
+        if (s.name)
+            path.push_back(PathElement::name(s.name));
+        else if (s.key && s.key->kind == ValueKind::Int)
+            path.push_back(PathElement::at(s.key->integer));
+        else if (s.key)
+            path.push_back(PathElement::name(s.key->isString() ? s.key->text : renderValue(s.key, 60)));
+        else if (s.index >= 0)
+            path.push_back(PathElement::at(s.index));
+    };
+    for (const Step& s : m_trail)
+        append(s);
+    append(step);
+    // One line per dangerous global the value held, so none of them reads as "not written" elsewhere.
+    std::string where = pathToString(path);
+    for (const Value* global : m_filter->dangerousGlobalsIn(original))
+        m_dropped.push_back(DroppedValue{where, PayloadFilter::qualifiedName(global), action});
+}
+
+const Value* GraphRewriter::child(const Value* value, const Step& step, size_t depth)
+{
+    if (!m_filter) return copy(value, depth + 1);
+    m_trail.push_back(step);
+    const Value* out = copy(value, depth + 1);
+    m_trail.pop_back();
     return out;
 }
 
@@ -137,6 +201,11 @@ const Value* GraphRewriter::copy(const Value* value, size_t depth)
     if (known != m_memo.end()) return known->second;
     if (depth > limits::kMaxGraphDepth)
         return fail(Status::LimitExceeded, "the value graph nests deeper than kMaxGraphDepth", value);
+    if (m_filter && (m_filter->mustGo(value) || (PayloadFilter::isTensorNode(value) && m_filter->culprit(value) &&
+                                                 m_filter->tensorMustGo(value)))) {
+        m_memo[value] = &m_removed; // the container that holds it records the drop, once per occurrence
+        return &m_removed;
+    }
     switch (value->kind) {
     case ValueKind::None:
     case ValueKind::Bool:
@@ -160,16 +229,7 @@ const Value* GraphRewriter::copy(const Value* value, size_t depth)
     Value* out = m_arena.make(value->kind, value->offset);
     *out = *value;
     m_memo[value] = out; // before the children, so cycles close on the copy
-    out->callable = copy(value->callable, depth + 1);
-    out->args = copy(value->args, depth + 1);
-    out->kwargs = copy(value->kwargs, depth + 1);
-    out->state = copy(value->state, depth + 1);
-    for (auto& item : out->items)
-        item = copy(item, depth + 1);
-    for (auto& [key, entry] : out->entries) {
-        key = copy(key, depth + 1);
-        entry = copy(entry, depth + 1);
-    }
+    copyParts(value, out, depth);
     if (value == m_renameDict && m_plan) {
         for (auto& [key, entry] : out->entries) {
             if (!key || !key->isString()) continue;
@@ -186,6 +246,80 @@ const Value* GraphRewriter::copy(const Value* value, size_t depth)
         }
     }
     return failed() ? nullptr : out;
+}
+
+void GraphRewriter::copyParts(const Value* value, Value* out, size_t depth)
+{
+    // mustGo() already ruled on the callable and on arguments that are not a tuple, so these stay.
+    out->callable = copy(value->callable, depth + 1);
+    if (m_filter && PayloadFilter::isTensorNode(value) && value->args && value->args->kind == ValueKind::Tuple &&
+        m_filter->culprit(value->args))
+        out->args = copyTensorArgs(value, depth + 1);
+    else
+        out->args = child(value->args, Step{"(args)"}, depth);
+    out->kwargs = child(value->kwargs, Step{"(kwargs)"}, depth);
+    // An attribute dict reads best as the object's own path; other states get a step of their own.
+    bool attributes = value->state && value->state->kind == ValueKind::Dict;
+    out->state = attributes ? copy(value->state, depth + 1) : child(value->state, Step{"(state)"}, depth);
+    if (out->state == &m_removed) { // BUILD through a payload: the object stays, unbuilt
+        record(Step{"(state)"}, value->state, "BUILD removed");
+        out->state = nullptr;
+        out->hasState = false;
+    }
+    // Positions carry meaning in tuples, lists and appended items, so a payload there becomes None;
+    // set members have none and go.
+    bool unordered = value->kind == ValueKind::Set || value->kind == ValueKind::FrozenSet;
+    out->items.clear();
+    for (size_t i = 0; i < value->items.size(); ++i) {
+        Step step{nullptr, nullptr, static_cast<int64_t>(i)};
+        const Value* item = child(value->items[i], step, depth);
+        if (item != &m_removed) {
+            out->items.push_back(item);
+            continue;
+        }
+        record(step, value->items[i], unordered ? "removed" : "replaced by None");
+        if (!unordered) out->items.push_back(none());
+    }
+    out->entries.clear();
+    for (const auto& [key, entry] : value->entries) {
+        const Value* newKey = child(key, Step{"(key)"}, depth);
+        const Value* newEntry = newKey == &m_removed ? &m_removed : child(entry, Step{nullptr, key}, depth);
+        if (newKey != &m_removed && newEntry != &m_removed) {
+            out->entries.emplace_back(newKey, newEntry);
+            continue;
+        }
+        record(Step{nullptr, key}, newKey == &m_removed ? key : entry, "removed");
+    }
+}
+
+const Value* GraphRewriter::copyTensorArgs(const Value* tensor, size_t depth)
+{
+    // Dropping the tensor for a payload in requires_grad or backward_hooks would lose weights over an
+    // argument torch fills with a constant: it writes a bool and an empty OrderedDict there (hooks are never
+    // saved), so that is what replaces the payload, and the tensor's bytes stay as they were.
+    const Value* args = tensor->args;
+    Value* out = m_arena.make(ValueKind::Tuple, args->offset);
+    *out = *args;
+    m_memo[args] = out;
+    for (size_t i = 0; i < args->items.size(); ++i) {
+        const Value* item = args->items[i];
+        PayloadFilter::Slot slot = PayloadFilter::slotOf(tensor, i);
+        if (m_filter->culprit(item) && PayloadFilter::slotName(slot)) {
+            bool hooks = slot == PayloadFilter::Slot::BackwardHooks;
+            record(Step{PayloadFilter::slotName(slot)}, item,
+                   hooks ? "replaced by an empty OrderedDict" : "replaced by False");
+            out->items[i] = hooks ? emptyOrderedDict() : m_arena.make(ValueKind::Bool);
+            continue;
+        }
+        // Structural arguments are clean here (or a repairable Parameter data tensor): tensorMustGo said so.
+        m_trail.push_back(Step{"(args)"});
+        Step step{nullptr, nullptr, static_cast<int64_t>(i)};
+        const Value* copied = child(item, step, depth);
+        if (copied == &m_removed) record(step, item, "replaced by None");
+        m_trail.pop_back();
+        out->items[i] = copied == &m_removed ? none() : copied;
+    }
+    return out;
 }
 
 } // namespace ckpt

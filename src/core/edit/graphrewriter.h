@@ -1,10 +1,12 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/edit/locationmap.h"
+#include "core/edit/payloadfilter.h"
 #include "core/edit/renameplan.h"
 #include "core/model/checkpoint.h"
 #include "core/result.h"
@@ -16,10 +18,16 @@ namespace ckpt
 // renumbered in first-use order ("0", "1", ...) with its location mapped, torch.device objects follow
 // the same map, and one chosen state dict gets its keys and `_metadata` renamed by a plan. Containers are
 // copied once each (a memo keeps shared nodes shared); leaves are reused as they are.
+// With dropDangerous() it also leaves out every value that is or calls a dangerous global: a dict entry or
+// attribute goes, a tuple or list item becomes None, a BUILD whose state is a payload is not applied, and a
+// tensor keeps its bytes with a payload in requires_grad / backward_hooks replaced (see PayloadFilter).
 class GraphRewriter
 {
 public:
     GraphRewriter(const Checkpoint& checkpoint, ValueArena& arena, const LocationMap& locations);
+
+    // Leave out values that are or call a dangerous global instead of copying them; see dropped().
+    void dropDangerous();
 
     // The dict (or OrderedDict object) whose keys `plan` renames; both must outlive rewrite().
     void renameDict(const Value* dict, const RenamePlan* plan);
@@ -29,9 +37,26 @@ public:
     const std::vector<int>& storages() const { return m_storages; }
     // The new location of each written storage (parallel to storages()).
     const std::vector<std::string>& locations() const { return m_newLocations; }
+    // What dropDangerous() left out, in the order met, each occurrence with its path.
+    const std::vector<DroppedValue>& dropped() const { return m_dropped; }
+    // Whether `original` (a node of the input graph) was copied into the output; false for what was dropped.
+    bool wrote(const Value* original) const;
 
 private:
+    // One step of the path to the value being copied; turned into text only when something is dropped.
+    struct Step {
+        const char* name = nullptr; // a part of an object ("(args)") or a tensor argument ("requires_grad")
+        const Value* key = nullptr; // a dict key or attribute name
+        int64_t index = -1;         // a tuple/list position
+    };
+
     const Value* copy(const Value* value, size_t depth);
+    const Value* child(const Value* value, const Step& step, size_t depth);
+    void copyParts(const Value* value, Value* out, size_t depth);
+    const Value* copyTensorArgs(const Value* tensor, size_t depth);
+    void record(const Step& step, const Value* original, const char* action);
+    Value* none();
+    Value* emptyOrderedDict();
     const Value* copyPersistentId(const Value* value, size_t depth);
     const Value* copyDevice(const Value* value);
     const Value* renamedMetadata(const Value* metadata);
@@ -49,6 +74,10 @@ private:
     std::unordered_map<int, std::string> m_newKey;
     std::vector<int> m_storages;
     std::vector<std::string> m_newLocations;
+    std::unique_ptr<PayloadFilter> m_filter; // set by dropDangerous()
+    Value m_removed;                         // what copy() returns for a value that must go; never written
+    std::vector<Step> m_trail;               // the path to the value being copied (only with a filter)
+    std::vector<DroppedValue> m_dropped;
     Error m_error{Status::Ok, 0, {}};
 };
 

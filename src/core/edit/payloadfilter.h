@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/pickle/value.h"
+
+namespace ckpt
+{
+
+// One value an export left out because it is, calls or carries a dangerous global.
+struct DroppedValue {
+    std::string path;   // where it was, as pathToString prints it ("" = the root or, for "not written", nowhere)
+    std::string global; // the dangerous global, "module.name"
+    std::string action; // "removed", "replaced by None", "replaced by False", ... or "not written"
+    nlohmann::json toJson() const;
+};
+
+// Decides which values of a pickle's graph an export that drops dangerous objects must leave out. A value
+// "carries" a dangerous global when one is reachable from it; it must go when it is one, or is a call made
+// through one (the callable, or the whole argument tuple, was computed with it). Tensor rebuild calls are
+// judged argument by argument (see slotOf), so a payload hidden in requires_grad or backward_hooks costs the
+// payload, not the weights.
+class PayloadFilter
+{
+public:
+    // Where a tensor rebuild call's argument sits, and so what replaces a payload found in it.
+    enum class Slot {
+        Structural,    // storage, offset, shape, stride, dtype, data...: without it there is no tensor
+        RequiresGrad,  // torch writes a bool here: a payload becomes False
+        BackwardHooks, // torch writes an empty OrderedDict here (hooks are never saved): a payload becomes one
+        Plain,         // metadata / object state, optional: cleaned like any other value
+    };
+
+    // Indexes every value reachable from `root` that carries a dangerous global (cycles included); values
+    // made later (copies, replacements) are taken as clean.
+    void scan(const Value* root);
+    // A dangerous Global reachable from `value` (itself included), or nullptr when it carries none.
+    const Value* culprit(const Value* value) const;
+    // The dangerous Global that `value` is or is called through, or nullptr when the value itself may stay
+    // (possibly with parts of it dropped).
+    const Value* mustGo(const Value* value) const;
+    // A tensor rebuild call that carries a dangerous global in a Structural argument cannot be rebuilt
+    // without it, so it goes whole.
+    bool tensorMustGo(const Value* tensor) const;
+    // Every dangerous Global reachable from `value`, the one that explains it best first (what it is called
+    // through, else any); at most kMaxNamed, so a report stays readable whatever the file holds.
+    std::vector<const Value*> dangerousGlobalsIn(const Value* value) const;
+    static constexpr size_t kMaxNamed = 16;
+
+    static bool isTensorNode(const Value* value);
+    static Slot slotOf(const Value* tensor, size_t index);
+    static const char* slotName(Slot slot); // "requires_grad", "backward_hooks", or nullptr
+    static std::string qualifiedName(const Value* global);
+
+private:
+    bool isDangerous(const Value* global) const;
+    bool tensorMustGo(const Value* tensor, int depth) const;
+
+    std::unordered_map<const Value*, const Value*> m_culprit;  // value -> a dangerous Global it reaches
+    mutable std::unordered_map<const Value*, bool> m_verdicts; // Global node -> dangerous
+};
+
+} // namespace ckpt
