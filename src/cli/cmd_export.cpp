@@ -29,6 +29,7 @@ struct ExportArgs {
     std::string select;
     std::string format = "torch";
     bool force = false;
+    bool dropDangerous = false;
     bool dryRun = false;
     bool json = false;
 };
@@ -96,6 +97,7 @@ int runExport(const ExportArgs& args)
     options.stateDictOnly = args.stateDictOnly;
     options.select = args.select;
     options.force = args.force;
+    options.dropDangerous = args.dropDangerous;
 
     auto loaded = loadCheckpoint(args.input);
     if (!loaded) return reportError(args.input, loaded.error());
@@ -145,6 +147,13 @@ int runExport(const ExportArgs& args)
         printJson(json);
     } else {
         printPlan(done.plan, setPath, options.locations, false);
+        for (const DroppedValue& value : done.dropped) {
+            if (value.action == "not written")
+                std::cout << "dropped: " << value.global << ", not part of what was written\n";
+            else
+                std::cout << "dropped: " << value.global << " at " << (value.path.empty() ? "(root)" : value.path)
+                          << ", " << value.action << "\n";
+        }
         std::cout << "wrote " << args.output << " (" << args.format << ", " << humanBytes(done.fileBytes) << ", "
                   << done.records << (options.format == ExportFormat::Torch ? " storages" : " tensors") << ")\n";
         std::cout << "verified: " << done.tensors << " tensors and " << done.keys
@@ -172,6 +181,9 @@ const RegisterCommand registration{Command{
         sub.add_option("--format", args->format, "torch (zip) or safetensors")
             ->check(CLI::IsMember({"torch", "safetensors"}));
         sub.add_flag("--force", args->force, "Replace OUT if it exists");
+        sub.add_flag("--drop-dangerous", args->dropDangerous,
+                     "Write the file without the objects that use dangerous globals (listed as dropped) instead of "
+                     "refusing it");
         sub.add_flag("--dry-run", args->dryRun, "Print the rename plan and write nothing");
         sub.add_flag("--json", args->json, "Print JSON");
         sub.footer("Exit status: 0 written and verified, 1 a file could not be read or written (or the export\n"

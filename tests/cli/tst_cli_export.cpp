@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/exportsupport.h"
+#include "support/hostilesupport.h"
 
 class TestCliExport : public QObject
 {
@@ -109,6 +110,52 @@ private slots:
         QCOMPARE(exporttest::ckpt({"export", m_dp, output, "--layout", "sideways"}).exitCode, 2);
         QCOMPARE(exporttest::ckpt({"export", m_dp, output, "--map-location", "cuda:x", "--force"}).exitCode, 2);
         QCOMPARE(exporttest::ckpt({"export", m_dp}).exitCode, 2);
+    }
+
+    void dropDangerousWritesWithoutThePayloads()
+    {
+        QString hostile =
+            QString::fromStdString(ckpt::test::hostileDir() + "/corpus/zip_payload_in_parameter_hooks.pth");
+        QString output = m_dir.filePath("clean.pth");
+        exporttest::Run refused = exporttest::ckpt({"export", hostile, output});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.startsWith("ckpt: " + hostile.toUtf8() + ": "), refused.err.constData());
+        QVERIFY2(refused.err.contains("dangerous") && refused.err.contains("--drop-dangerous"),
+                 refused.err.constData());
+        QVERIFY(!QFileInfo::exists(output));
+
+        exporttest::Run text = exporttest::ckpt({"export", hostile, output, "--drop-dangerous"});
+        QVERIFY2(text.exitCode == 0, text.err.constData());
+        QVERIFY2(text.out.contains("dropped: builtins.eval at w/backward_hooks, replaced by an empty OrderedDict"),
+                 text.out.constData());
+        QVERIFY(text.out.contains("verified: 1 tensors and 1 keys"));
+        QCOMPARE(exporttest::ckpt({"scan", output}).exitCode, 0); // exit 3 would mean a dangerous global
+
+        exporttest::Run json = exporttest::ckpt({"export", hostile, output, "--drop-dangerous", "--force", "--json"});
+        QVERIFY2(json.exitCode == 0, json.err.constData());
+        auto parsed = nlohmann::json::parse(json.out.toStdString());
+        QCOMPARE(parsed["dropped"].size(), size_t(1));
+        QCOMPARE(parsed["dropped"][0]["path"].get<std::string>(), std::string("w/backward_hooks"));
+        QCOMPARE(parsed["dropped"][0]["global"].get<std::string>(), std::string("builtins.eval"));
+        QCOMPARE(parsed["dropped"][0]["action"].get<std::string>(), std::string("replaced by an empty OrderedDict"));
+        QCOMPARE(parsed["keys_verified"].get<size_t>(), size_t(1));
+
+        // safetensors holds no pickle: the payload is simply not written, and the report says so.
+        QString flat = m_dir.filePath("clean.safetensors");
+        exporttest::Run st =
+            exporttest::ckpt({"export", hostile, flat, "--drop-dangerous", "--format", "safetensors", "--json"});
+        QVERIFY2(st.exitCode == 0, st.err.constData());
+        parsed = nlohmann::json::parse(st.out.toStdString());
+        QCOMPARE(parsed["dropped"].size(), size_t(1));
+        QCOMPARE(parsed["dropped"][0]["path"].get<std::string>(), std::string());
+        QCOMPARE(parsed["dropped"][0]["global"].get<std::string>(), std::string("builtins.eval"));
+        QCOMPARE(parsed["dropped"][0]["action"].get<std::string>(), std::string("not written"));
+
+        // A clean input reports nothing dropped, as an empty list.
+        exporttest::Run plain =
+            exporttest::ckpt({"export", m_dp, m_dir.filePath("plain.pth"), "--drop-dangerous", "--json"});
+        QVERIFY2(plain.exitCode == 0, plain.err.constData());
+        QVERIFY(nlohmann::json::parse(plain.out.toStdString())["dropped"].empty());
     }
 };
 
