@@ -14,6 +14,8 @@ class TestArchitectureSpec : public QObject
 
 private slots:
     void keepsTheTextsKeyOrder();
+    void keepsTheOrderOfManyKeys();
+    void repeatedKeysKeepTheirFirstPlace();
     void acceptsBothValueForms();
     void acceptsPythonDtypeSpelling();
     void scalarAndEmpty();
@@ -34,6 +36,45 @@ void TestArchitectureSpec::keepsTheTextsKeyOrder()
         keys.push_back(e.key);
     QCOMPARE(keys, (std::vector<std::string>{"z.weight", "fc.bias", "a.weight", "m.1.x"}));
     QCOMPARE(spec.value().entries[2].shape, (std::vector<int64_t>{10, 3}));
+}
+
+void TestArchitectureSpec::keepsTheOrderOfManyKeys()
+{
+    // Large enough that the order cannot come from a small-object special case; descending, so a sorted
+    // container would give the reverse.
+    std::string text = R"({"keys": {)";
+    std::vector<std::string> expected;
+    for (int i = 20000; i > 0; --i) {
+        expected.push_back("block." + std::to_string(i) + ".weight");
+        text += (i == 20000 ? "\"" : ", \"") + expected.back() + "\": [" + std::to_string(i) + "]";
+    }
+    text += "}}";
+    Result<ArchitectureSpec> spec = architectureFromJson(text, "many.json");
+    QVERIFY2(spec.ok(), spec.ok() ? "" : spec.error().detail.c_str());
+    std::vector<std::string> keys;
+    for (const ArchEntry& e : spec.value().entries)
+        keys.push_back(e.key);
+    QVERIFY(keys == expected);
+    QCOMPARE(spec.value().entries.back().shape, (std::vector<int64_t>{1}));
+}
+
+void TestArchitectureSpec::repeatedKeysKeepTheirFirstPlace()
+{
+    // As an order-keeping JSON object reads a repeated member: first place, last value. A nested "keys" is not
+    // the architecture, and a repeated top-level "keys" replaces the earlier one.
+    const std::string text = R"({"keys": {"b": [1], "a": [2], "b": [3]}, "other": {"keys": {"z": [9]}}})";
+    Result<ArchitectureSpec> spec = architectureFromJson(text, "x");
+    QVERIFY2(spec.ok(), spec.ok() ? "" : spec.error().detail.c_str());
+    QCOMPARE(spec.value().entries.size(), size_t(2));
+    QCOMPARE(spec.value().entries[0].key, std::string("b"));
+    QCOMPARE(spec.value().entries[0].shape, (std::vector<int64_t>{3}));
+    QCOMPARE(spec.value().entries[1].key, std::string("a"));
+
+    Result<ArchitectureSpec> twice = architectureFromJson(R"({"keys": {"a": [1]}, "keys": {"y": [2], "x": [3]}})", "x");
+    QVERIFY2(twice.ok(), twice.ok() ? "" : twice.error().detail.c_str());
+    QCOMPARE(twice.value().entries.size(), size_t(2));
+    QCOMPARE(twice.value().entries[0].key, std::string("y"));
+    QCOMPARE(twice.value().entries[1].key, std::string("x"));
 }
 
 void TestArchitectureSpec::acceptsBothValueForms()

@@ -1,5 +1,8 @@
 #include "core/analysis/architecturespec.h"
 
+#include <algorithm>
+#include <unordered_set>
+
 #include <nlohmann/json.hpp>
 
 #include "core/limits.h"
@@ -10,7 +13,9 @@ namespace ckpt
 namespace
 {
 
-using Json = nlohmann::ordered_json;
+// Plain json (objects in a sorted map), not ordered_json: ordered_json finds and inserts members by a linear
+// search, which made a 40,000-key list take seconds. The file order of "keys" is recorded while parsing.
+using Json = nlohmann::json;
 
 Result<std::vector<int64_t>> parseShape(const Json& value, const std::string& key)
 {
@@ -62,11 +67,48 @@ Result<ArchEntry> parseEntry(const std::string& key, const Json& value)
     return entry;
 }
 
+// The members of the top-level "keys" object in file order, as the parser passes them: a key repeated in the
+// text keeps its first place (and, as the parser decides, its last value), as ordered_json did.
+class KeyOrderRecorder
+{
+public:
+    bool operator()(int depth, Json::parse_event_t event, const Json& parsed)
+    {
+        if (event != Json::parse_event_t::key) return true;
+        if (depth == 1) {
+            // A repeated top-level "keys" replaces the earlier one, in the document and here.
+            m_inKeys = parsed.get_ref<const std::string&>() == "keys";
+            if (m_inKeys) m_order.clear();
+        } else if (depth == 2 && m_inKeys) {
+            m_order.push_back(parsed.get<std::string>());
+        }
+        return true;
+    }
+
+    std::vector<std::string> takeOrder(size_t distinct)
+    {
+        if (m_order.size() != distinct) {
+            std::unordered_set<std::string> seen;
+            auto repeated = [&seen](const std::string& key) { return !seen.insert(key).second; };
+            m_order.erase(std::remove_if(m_order.begin(), m_order.end(), repeated), m_order.end());
+        }
+        return std::move(m_order);
+    }
+
+private:
+    bool m_inKeys = false;
+    std::vector<std::string> m_order;
+};
+
 } // namespace
 
 Result<ArchitectureSpec> architectureFromJson(const std::string& text, const std::string& name)
 {
-    Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    KeyOrderRecorder recorder;
+    Json doc = Json::parse(
+        text,
+        [&recorder](int depth, Json::parse_event_t event, Json& parsed) { return recorder(depth, event, parsed); },
+        /*allow_exceptions=*/false);
     if (doc.is_discarded()) return makeError(Status::Corrupt, "not valid JSON");
     if (!doc.is_object())
         return makeError(Status::Corrupt, "the JSON document is not an object with a \"keys\" member");
@@ -78,8 +120,8 @@ Result<ArchitectureSpec> architectureFromJson(const std::string& text, const std
     spec.name = name;
     spec.source = "json";
     spec.entries.reserve(keys->size());
-    for (auto it = keys->begin(); it != keys->end(); ++it) {
-        Result<ArchEntry> entry = parseEntry(it.key(), it.value());
+    for (const std::string& key : recorder.takeOrder(keys->size())) {
+        Result<ArchEntry> entry = parseEntry(key, keys->at(key));
         if (!entry) return entry.error();
         spec.entries.push_back(std::move(entry).value());
     }
