@@ -152,65 +152,77 @@ std::string CheckpointDiff::summaryText() const
 
 nlohmann::json CheckpointDiff::toJson() const
 {
-    nlohmann::json items = nlohmann::json::array();
+    // Objects are filled member by member rather than from brace lists: a brace list makes a two-element
+    // array per member and copies nested documents, which made this three times slower for 40,000 pairs.
+    using Json = nlohmann::json;
+    Json items = Json::array();
+    items.get_ref<Json::array_t&>().reserve(entries.size());
     for (const DiffEntry& e : entries) {
         bool hasLeft = e.status != DiffStatus::OnlyRight, hasRight = e.status != DiffStatus::OnlyLeft;
-        nlohmann::json item = {
-            {"left", hasLeft ? nlohmann::json(e.left) : nlohmann::json(nullptr)},
-            {"right", hasRight ? nlohmann::json(e.right) : nlohmann::json(nullptr)},
-            {"status", diffStatusName(e.status)},
-            {"section", e.inWeightSet ? "weights" : "other"},
-            {"left_shape", hasLeft ? nlohmann::json(e.leftShape) : nlohmann::json(nullptr)},
-            {"right_shape", hasRight ? nlohmann::json(e.rightShape) : nlohmann::json(nullptr)},
-            {"left_dtype", hasLeft ? nlohmann::json(dtypeName(e.leftDtype)) : nlohmann::json(nullptr)},
-            {"right_dtype", hasRight ? nlohmann::json(dtypeName(e.rightDtype)) : nlohmann::json(nullptr)},
-            {"left_location", hasLeft ? nlohmann::json(e.leftLocation) : nlohmann::json(nullptr)},
-            {"right_location", hasRight ? nlohmann::json(e.rightLocation) : nlohmann::json(nullptr)},
-            {"location_differs", e.locationDiffers},
-            {"values_compared", e.valuesCompared},
-            {"max_abs_diff", nullptr},
-            {"max_rel_diff", nullptr}};
+        Json::object_t item;
+        auto put = [&item](const char* key, Json value) { item.emplace(key, std::move(value)); };
+        put("left", hasLeft ? Json(e.left) : Json(nullptr));
+        put("right", hasRight ? Json(e.right) : Json(nullptr));
+        put("status", diffStatusName(e.status));
+        put("section", e.inWeightSet ? "weights" : "other");
+        put("left_shape", hasLeft ? Json(e.leftShape) : Json(nullptr));
+        put("right_shape", hasRight ? Json(e.rightShape) : Json(nullptr));
+        put("left_dtype", hasLeft ? Json(dtypeName(e.leftDtype)) : Json(nullptr));
+        put("right_dtype", hasRight ? Json(dtypeName(e.rightDtype)) : Json(nullptr));
+        put("left_location", hasLeft ? Json(e.leftLocation) : Json(nullptr));
+        put("right_location", hasRight ? Json(e.rightLocation) : Json(nullptr));
+        put("location_differs", e.locationDiffers);
+        put("values_compared", e.valuesCompared);
+        put("max_abs_diff", nullptr);
+        put("max_rel_diff", nullptr);
         if (e.valuesCompared) {
-            item["bitwise_equal"] = e.values.bitwiseEqual;
+            put("bitwise_equal", e.values.bitwiseEqual);
             if (e.values.numeric) {
                 item["max_abs_diff"] = e.values.maxAbsDiff;
                 item["max_rel_diff"] = e.values.maxRelDiff;
             }
-            item["differing_elements"] = e.values.differing;
-            item["nonfinite_mismatches"] = e.values.nonFiniteMismatches;
-            item["left_hash"] = hashHex(e.values.leftHash);
-            item["right_hash"] = hashHex(e.values.rightHash);
+            put("differing_elements", e.values.differing);
+            put("nonfinite_mismatches", e.values.nonFiniteMismatches);
+            put("left_hash", hashHex(e.values.leftHash));
+            put("right_hash", hashHex(e.values.rightHash));
             if (!e.values.note.empty()) item["note"] = e.values.note;
         }
         if (!e.note.empty()) item["note"] = e.note;
-        items.push_back(std::move(item));
+        items.get_ref<Json::array_t&>().emplace_back(std::move(item));
     }
-    nlohmann::json values = nlohmann::json::array();
+    Json values = Json::array();
+    values.get_ref<Json::array_t&>().reserve(plainValues.size());
     size_t valueDiffs = 0;
     for (const ValueDiffEntry& v : plainValues) {
         valueDiffs += v.status != DiffStatus::Equal;
-        values.push_back(
-            {{"path", v.path},
-             {"left", v.status == DiffStatus::OnlyRight ? nlohmann::json(nullptr) : nlohmann::json(v.left)},
-             {"right", v.status == DiffStatus::OnlyLeft ? nlohmann::json(nullptr) : nlohmann::json(v.right)},
-             {"status", diffStatusName(v.status)}});
+        Json::object_t value;
+        value.emplace("path", v.path);
+        value.emplace("left", v.status == DiffStatus::OnlyRight ? Json(nullptr) : Json(v.left));
+        value.emplace("right", v.status == DiffStatus::OnlyLeft ? Json(nullptr) : Json(v.right));
+        value.emplace("status", diffStatusName(v.status));
+        values.get_ref<Json::array_t&>().emplace_back(std::move(value));
     }
-    nlohmann::json summary = {{"tensors", entries.size()},
-                              {"aligned", aligned},
-                              {"values_compared", valuesCompared},
-                              {"nontensor_values", plainValues.size()},
-                              {"nontensor_values_differ", valueDiffs},
-                              {"equal", equal()},
-                              {"text", summaryText()}};
+    Json summary = {{"tensors", entries.size()},
+                    {"aligned", aligned},
+                    {"values_compared", valuesCompared},
+                    {"nontensor_values", plainValues.size()},
+                    {"nontensor_values_differ", valueDiffs},
+                    {"equal", equal()},
+                    {"text", summaryText()}};
     const DiffStatus kinds[] = {DiffStatus::Equal,        DiffStatus::ValuesDiffer,    DiffStatus::ShapeDiffers,
                                 DiffStatus::DTypeDiffers, DiffStatus::LocationDiffers, DiffStatus::OnlyLeft,
                                 DiffStatus::OnlyRight};
     // Pairs per status under "counts": "equal" at the top level is the verdict, as the exit status.
-    nlohmann::json counts = nlohmann::json::object();
+    Json counts = Json::object();
     for (DiffStatus kind : kinds)
         counts[diffStatusName(kind)] = count(kind);
-    summary["counts"] = counts;
-    return {{"rule", rule.toJson()}, {"entries", items}, {"values", values}, {"summary", summary}};
+    summary["counts"] = std::move(counts);
+    Json::object_t result;
+    result.emplace("rule", rule.toJson());
+    result.emplace("entries", std::move(items));
+    result.emplace("values", std::move(values));
+    result.emplace("summary", std::move(summary));
+    return Json(std::move(result));
 }
 
 Result<CheckpointDiff> diffCheckpoints(const Checkpoint& left, const Checkpoint& right, const DiffOptions& options)
