@@ -1,11 +1,12 @@
 #include "core/analysis/checkpointdiff.h"
 
 #include <cstdio>
+#include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
+#include "core/analysis/flatstringindex.h"
 #include "core/analysis/keyaligner.h"
 
 namespace ckpt
@@ -70,8 +71,8 @@ void classify(DiffEntry& e, const TensorInfo* l, const TensorInfo* r)
 struct Side {
     const Checkpoint* checkpoint = nullptr;
     const WeightSet* set = nullptr;
-    std::vector<std::string> keys;
-    std::unordered_set<int> setTensors;
+    std::vector<std::string_view> keys; // into the weight set, which the checkpoint keeps
+    std::vector<bool> inSet;            // by tensor index: the tensor is one of the weight set's
 };
 
 Side describeSide(const Checkpoint& c)
@@ -79,11 +80,13 @@ Side describeSide(const Checkpoint& c)
     Side s;
     s.checkpoint = &c;
     s.set = c.mainWeightSet();
+    s.inSet.assign(c.tensors.size(), false);
     if (s.set) {
         s.keys.reserve(s.set->entries.size());
         for (const WeightEntry& w : s.set->entries) {
-            s.keys.push_back(w.key);
-            s.setTensors.insert(w.tensor);
+            s.keys.emplace_back(w.key);
+            if (w.tensor >= 0 && static_cast<size_t>(w.tensor) < c.tensors.size())
+                s.inSet[static_cast<size_t>(w.tensor)] = true;
         }
     }
     return s;
@@ -233,19 +236,20 @@ Result<CheckpointDiff> diffCheckpoints(const Checkpoint& left, const Checkpoint&
 
     // 1. The weight sets, aligned by the inferred rule (left key -> right key).
     if (l.set && r.set) {
-        KeyAlignment alignment = alignKeys(l.keys, r.keys);
+        KeyAlignment alignment = alignKeyViews(l.keys, r.keys);
         diff.rule = alignment.rule;
         diff.aligned = alignment.aligned;
     }
-    std::unordered_map<std::string, size_t> rightIndex;
+    FlatStringIndex rightIndex(r.keys.size());
     for (size_t i = 0; i < r.keys.size(); ++i)
-        rightIndex.emplace(r.keys[i], i);
+        rightIndex.tryEmplace(r.keys[i], static_cast<int32_t>(i));
     std::vector<bool> rightClaimed(r.keys.size(), false);
-    auto claim = [&](const std::string& key) -> long {
-        auto it = rightIndex.find(key);
-        if (it == rightIndex.end() || rightClaimed[it->second]) return -1;
-        rightClaimed[it->second] = true;
-        return static_cast<long>(it->second);
+    diff.entries.reserve(l.keys.size() + r.keys.size());
+    auto claim = [&](std::string_view key) -> long {
+        const int32_t* index = rightIndex.find(key);
+        if (!index || rightClaimed[static_cast<size_t>(*index)]) return -1;
+        rightClaimed[static_cast<size_t>(*index)] = true;
+        return static_cast<long>(*index);
     };
     for (size_t i = 0; i < l.keys.size(); ++i) {
         DiffEntry e;
@@ -274,7 +278,7 @@ Result<CheckpointDiff> diffCheckpoints(const Checkpoint& left, const Checkpoint&
         std::vector<std::pair<std::string, int>> list;
         const auto& tensors = s.checkpoint->tensors;
         for (size_t i = 0; i < tensors.size(); ++i)
-            if (!tensors[i].component && !s.setTensors.count(static_cast<int>(i)))
+            if (!tensors[i].component && !s.inSet[i])
                 list.emplace_back(pathToString(tensors[i].path), static_cast<int>(i));
         return list;
     };

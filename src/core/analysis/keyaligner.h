@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/analysis/renamerule.h"
@@ -20,6 +21,8 @@ struct KeyAlignment {
 // prefixes, stacked and doubled ones, infix wrapper components, and unknown prefixes found by suffix
 // alignment, stripped from `from` and/or added for `to`. The empty rule unless another aligns strictly more.
 KeyAlignment alignKeys(const std::vector<std::string>& from, const std::vector<std::string>& to);
+// The same over views of keys kept elsewhere, so that a caller need not copy 40,000 keys to align them.
+KeyAlignment alignKeyViews(const std::vector<std::string_view>& from, const std::vector<std::string_view>& to);
 
 // Known wrapper prefixes, most specific (stacked) first.
 const std::vector<std::string>& knownWrapperPrefixes();

@@ -1,10 +1,11 @@
 #include "core/analysis/matchreport.h"
 
 #include <algorithm>
-#include <unordered_map>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
+#include "core/analysis/flatstringindex.h"
 #include "core/analysis/keyaligner.h"
 
 namespace ckpt
@@ -162,14 +163,14 @@ nlohmann::json MatchReport::toJson() const
 
 MatchReport matchKeys(const std::vector<KeyInfo>& keys, const ArchitectureSpec& arch)
 {
-    std::vector<std::string> from, to;
+    std::vector<std::string_view> from, to;
     from.reserve(keys.size());
     to.reserve(arch.entries.size());
     for (const KeyInfo& k : keys)
-        from.push_back(k.key);
+        from.emplace_back(k.key);
     for (const ArchEntry& e : arch.entries)
-        to.push_back(e.key);
-    return matchKeys(keys, arch, alignKeys(from, to).rule);
+        to.emplace_back(e.key);
+    return matchKeys(keys, arch, alignKeyViews(from, to).rule);
 }
 
 MatchReport matchKeys(const std::vector<KeyInfo>& keys, const ArchitectureSpec& arch, const RenameRule& rule)
@@ -181,17 +182,16 @@ MatchReport matchKeys(const std::vector<KeyInfo>& keys, const ArchitectureSpec& 
     report.summary.checkpointKeys = keys.size();
     report.summary.archKeys = arch.entries.size();
 
-    std::unordered_map<std::string, size_t> archIndex;
-    archIndex.reserve(arch.entries.size() * 2);
+    FlatStringIndex archIndex(arch.entries.size());
     for (size_t i = 0; i < arch.entries.size(); ++i)
-        archIndex.emplace(arch.entries[i].key, i);
+        archIndex.tryEmplace(arch.entries[i].key, static_cast<int32_t>(i));
     std::vector<bool> claimed(arch.entries.size(), false);
 
     auto claim = [&](const std::string& name) -> long {
-        auto it = archIndex.find(name);
-        if (it == archIndex.end() || claimed[it->second]) return -1;
-        claimed[it->second] = true;
-        return static_cast<long>(it->second);
+        const int32_t* index = archIndex.find(name);
+        if (!index || claimed[static_cast<size_t>(*index)]) return -1;
+        claimed[static_cast<size_t>(*index)] = true;
+        return static_cast<long>(*index);
     };
 
     report.entries.reserve(keys.size() + arch.entries.size());
