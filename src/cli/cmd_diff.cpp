@@ -70,9 +70,9 @@ void printHuman(const CheckpointDiff& diff, const DiffCliOptions& options)
 
 int runDiff(const DiffCliOptions& options)
 {
-    auto left = loadCheckpoint(options.left);
+    auto left = loadForCommand(options.left);
     if (!left) return reportError(options.left, left.error());
-    auto right = loadCheckpoint(options.right);
+    auto right = loadForCommand(options.right);
     if (!right) return reportError(options.right, right.error());
     DiffOptions diffOptions;
     diffOptions.values = options.values;

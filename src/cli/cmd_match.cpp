@@ -51,7 +51,7 @@ int runMatch(const MatchOptions& options)
 {
     auto spec = resolveArchitecture(options.against, importTorchScript);
     if (!spec) return reportError(options.against, spec.error());
-    auto loaded = loadCheckpoint(options.file);
+    auto loaded = loadForCommand(options.file);
     if (!loaded) return reportError(options.file, loaded.error());
     auto report = matchCheckpoint(*loaded.value(), spec.value());
     if (!report) return reportError(options.file, report.error());
