@@ -3,11 +3,13 @@
 
 #include <set>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFormLayout>
 #include <QHeaderView>
 #include <QPointer>
 #include <QPushButton>
@@ -58,12 +60,14 @@ ExportDialog::ExportDialog(CheckpointPtr doc, const QString& path, const RenameR
     m_ui->locationsTable->verticalHeader()->hide();
     m_ui->progressBar->hide();
     fillLocations();
+    addDropDangerousChoice();
 
     m_export = m_ui->buttonBox->addButton(tr("&Export"), QDialogButtonBox::ActionRole);
     m_export->setDefault(true);
     m_cancel = m_ui->buttonBox->addButton(tr("&Cancel export"), QDialogButtonBox::ActionRole);
-    m_cancel->hide();
     m_open = m_ui->buttonBox->addButton(tr("&Open result"), QDialogButtonBox::ActionRole);
+    // Hidden only once every button is in: adding a button lays the box out again and shows the others.
+    m_cancel->hide();
     m_open->hide();
     connect(m_export, &QPushButton::clicked, this, &ExportDialog::startExport);
     connect(m_cancel, &QPushButton::clicked, this, &ExportDialog::cancelExport);
@@ -92,6 +96,40 @@ ExportDialog::~ExportDialog()
 {
     if (m_cancelFlag) *m_cancelFlag = true;
     if (m_watcher) m_watcher->waitForFinished(); // the job reads the document this dialog holds
+}
+
+// A file that imports dangerous globals is refused unless the user chooses to leave those objects out; the
+// choice appears only for such files, unchecked, so nothing is dropped without being asked.
+void ExportDialog::addDropDangerousChoice()
+{
+    std::set<std::string> names;
+    for (const GlobalRef& ref : m_doc->globals)
+        if (ref.severity == Severity::Dangerous) names.insert(ref.module + "." + ref.name);
+    if (names.empty()) return;
+    QStringList list;
+    for (const std::string& name : names)
+        list << QString::fromStdString(name);
+    m_dangerousNames = list.join(QStringLiteral(", "));
+    m_dropDangerousCheck =
+        new QCheckBox(tr("Leave out the objects that use &dangerous globals (%1)").arg(m_dangerousNames), this);
+    m_dropDangerousCheck->setToolTip(tr("Dict entries and attributes that carry one are removed, tuple items become "
+                                        "None; every dropped value is listed when the export ends"));
+    auto* label = new QLabel(tr("Safety:"), this);
+    int contentRow = -1;
+    QFormLayout::ItemRole role;
+    m_ui->form->getWidgetPosition(m_ui->stateDictOnlyCheck, &contentRow, &role);
+    m_ui->form->insertRow(contentRow + 1, label, m_dropDangerousCheck);
+    connect(m_dropDangerousCheck, &QCheckBox::toggled, this, &ExportDialog::updatePlan);
+}
+
+void ExportDialog::setDropDangerous(bool on)
+{
+    if (m_dropDangerousCheck) m_dropDangerousCheck->setChecked(on);
+}
+
+bool ExportDialog::exportEnabled() const
+{
+    return m_export->isEnabled();
 }
 
 void ExportDialog::fillLocations()
@@ -188,6 +226,7 @@ ExportOptions ExportDialog::options() const
     o.rule = m_rule;
     o.layout = TargetLayout(m_ui->layoutCombo->currentData().toInt());
     o.stateDictOnly = m_ui->stateDictOnlyCheck->isChecked();
+    o.dropDangerous = m_dropDangerousCheck && m_dropDangerousCheck->isChecked();
     QStringList pairs;
     for (int row = 0; row < m_ui->locationsTable->rowCount(); ++row) {
         const QString target =
@@ -216,8 +255,13 @@ void ExportDialog::updatePlan()
                    .arg(QString::fromStdString(plan.value().describe()));
     if (!o.locations.empty())
         text += QLatin1Char(' ') + tr("Locations: %1.").arg(QString::fromStdString(o.locations.describe()));
+    const bool refusedAsDangerous = m_dropDangerousCheck && !o.dropDangerous;
+    if (refusedAsDangerous)
+        text += QLatin1Char(' ') + tr("The file imports dangerous globals (%1): it is written only without the "
+                                      "objects that use them.")
+                                       .arg(m_dangerousNames);
     m_ui->planLabel->setText(text);
-    m_export->setEnabled(plan.ok() && !isRunning());
+    m_export->setEnabled(plan.ok() && !refusedAsDangerous && !isRunning());
 }
 
 void ExportDialog::browse()
@@ -309,6 +353,16 @@ bool ExportDialog::startExport()
                                    .arg(models::humanBytes(rep.fileBytes))
                                    .arg(clock.elapsed())
                                    .arg(QString::fromStdString(rep.plan.describe()));
+            if (!rep.dropped.empty()) {
+                QStringList dropped;
+                for (const DroppedValue& d : rep.dropped)
+                    dropped << tr("%1 (%2): %3")
+                                   .arg(QString::fromStdString(d.path.empty() ? std::string("-") : d.path),
+                                        QString::fromStdString(d.global), QString::fromStdString(d.action));
+                outcome->message +=
+                    QLatin1Char(' ') + tr("Left out %n dangerous value(s): %1.", nullptr, int(rep.dropped.size()))
+                                           .arg(dropped.join(QStringLiteral("; ")));
+            }
         } else {
             outcome->message = QString::fromStdString(r.error().describe(out.toStdString()));
         }
@@ -334,7 +388,7 @@ void ExportDialog::finish()
     m_cancelFlag.reset();
     m_cancel->hide();
     m_ui->progressBar->hide();
-    m_export->setEnabled(true);
+    updatePlan(); // re-enables Export unless the options are refused
     m_succeeded = outcome->ok;
     if (outcome->ok) {
         m_result = outcome->output;

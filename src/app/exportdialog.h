@@ -9,6 +9,7 @@
 #include "core/analysis/renamerule.h"
 #include "core/edit/exporter.h"
 
+class QCheckBox;
 class QPushButton;
 
 namespace Ui
@@ -32,6 +33,10 @@ public:
     void setLayoutTarget(TargetLayout layout);
     void setFormat(ExportFormat format);
     void setStateDictOnly(bool on);
+    // Only for a file that imports dangerous globals: write it without the objects that use them.
+    void setDropDangerous(bool on);
+    bool offersDropDangerous() const { return m_dropDangerousCheck != nullptr; }
+    bool exportEnabled() const;
     void setDestination(const QString& path);
     QString destination() const;
     // Maps one location found in the file ("cuda:1") to "cpu", "cuda:N" or "" (keep).
@@ -60,6 +65,7 @@ private:
     void finish();
     void cancelExport();
     void setStatus(const QString& html);
+    void addDropDangerousChoice();
 
     std::unique_ptr<Ui::ExportDialog> m_ui;
     CheckpointPtr m_doc;
@@ -68,6 +74,8 @@ private:
     bool m_destinationEdited = false;
     bool m_succeeded = false;
     QString m_result;
+    QCheckBox* m_dropDangerousCheck = nullptr;
+    QString m_dangerousNames; // "os.system, builtins.eval"
     QPushButton* m_export = nullptr;
     QPushButton* m_cancel = nullptr;
     QPushButton* m_open = nullptr;

@@ -1,3 +1,4 @@
+#include <QPushButton>
 #include <QtTest>
 
 #include "app/exportdialog.h"
@@ -17,6 +18,7 @@ private slots:
     void initTestCase();
     void dataParallelToSingleLoadsStrictInResnet18();
     void destinationNeverTheInput();
+    void dangerousFileIsWrittenOnlyWhenAskedToDrop();
 };
 
 void TestRepairFlow::initTestCase()
@@ -99,6 +101,44 @@ void TestRepairFlow::destinationNeverTheInput()
     QFile f(input);
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256), before);
+}
+
+// zip_payload_in_metadata.pth (tests/hostile) is a state dict whose `_metadata` holds a posix.system call.
+void TestRepairFlow::dangerousFileIsWrittenOnlyWhenAskedToDrop()
+{
+    const QString input = QStringLiteral(CKPT_SOURCE_DIR "/tests/hostile/corpus/zip_payload_in_metadata.pth");
+    Result<CheckpointPtr> loaded = loadCheckpoint(input.toStdString());
+    QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().detail.c_str());
+    ExportDialog dialog(loaded.value(), input, RenameRule{});
+    QVERIFY(dialog.offersDropDangerous());
+    QVERIFY(!dialog.exportEnabled());
+    // An idle dialog offers no "Cancel export" (it once stayed visible until the first export ended).
+    for (QPushButton* button : dialog.findChildren<QPushButton*>())
+        if (button->text() == QStringLiteral("&Cancel export")) QVERIFY(!button->isVisibleTo(&dialog));
+    QVERIFY(!dialog.options().dropDangerous);
+
+    dialog.setDropDangerous(true);
+    QVERIFY(dialog.exportEnabled());
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("clean.pth"));
+    dialog.setDestination(out);
+    QSignalSpy finished(&dialog, &ExportDialog::exportFinished);
+    QVERIFY(dialog.startExport());
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(dialog.succeeded(), qPrintable(dialog.statusText()));
+    QVERIFY2(dialog.statusText().contains(QStringLiteral("posix.system")), qPrintable(dialog.statusText()));
+
+    Result<CheckpointPtr> written = loadCheckpoint(out.toStdString());
+    QVERIFY(written.ok());
+    for (const GlobalRef& ref : written.value()->globals)
+        QVERIFY2(ref.severity != Severity::Dangerous, ref.name.c_str());
+    QCOMPARE(written.value()->tensors.size(), loaded.value()->tensors.size());
+
+    // A clean file never shows the choice.
+    ExportDialog clean(testing::loadGuiFixture(QStringLiteral("resnet18_dp.pth")),
+                       testing::guiFixture(QStringLiteral("resnet18_dp.pth")), RenameRule{});
+    QVERIFY(!clean.offersDropDangerous());
+    QVERIFY(clean.exportEnabled());
 }
 
 QTEST_MAIN(TestRepairFlow)
