@@ -35,14 +35,6 @@ nlohmann::json pathJson(const Path& path)
     return out;
 }
 
-std::string shapeString(const std::vector<int64_t>& shape)
-{
-    std::string out = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        out += (i ? ", " : "") + std::to_string(shape[i]);
-    return out + "]";
-}
-
 std::string number(double value)
 {
     if (std::isnan(value)) return "-";
@@ -175,7 +167,7 @@ int runStats(const StatsCliOptions& o)
             tensors.push_back(entry);
             continue;
         }
-        std::cout << key << "  " << dtypeName(t.dtype) << " " << shapeString(t.shape);
+        std::cout << key << "  " << dtypeName(t.dtype) << " " << shapeText(t.shape);
         if (!stats) {
             std::cout << "  (" << stats.error().detail << ")\n";
             continue;

@@ -12,14 +12,6 @@ namespace ckpt::cli
 namespace
 {
 
-std::string shapeText(const std::vector<int64_t>& shape)
-{
-    std::string text = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        text += (i ? ", " : "") + std::to_string(shape[i]);
-    return text + "]";
-}
-
 void printHuman(const Checkpoint& doc)
 {
     std::cout << doc.file << ": " << formatName(doc.format) << ", " << kindName(doc.kind) << "\n";

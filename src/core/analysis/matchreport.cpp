@@ -54,14 +54,6 @@ std::string gerund(std::string text)
 
 } // namespace
 
-std::string shapeText(const std::vector<int64_t>& shape)
-{
-    std::string text = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        text += (i ? ", " : "") + std::to_string(shape[i]);
-    return text + "]";
-}
-
 std::string formatTable(const std::vector<std::vector<std::string>>& rows, size_t maxWidth)
 {
     std::vector<size_t> widths;

@@ -67,8 +67,6 @@ struct MatchReport {
     nlohmann::json toJson() const;
 };
 
-// "[64, 3, 7, 7]" ("[]" for a scalar), as torch prints a size.
-std::string shapeText(const std::vector<int64_t>& shape);
 // Left-aligned text columns for the CLI's tables: widths from the cells, capped at `maxWidth`.
 std::string formatTable(const std::vector<std::vector<std::string>>& rows, size_t maxWidth = 72);
 

@@ -13,14 +13,6 @@ namespace ckpt
 namespace
 {
 
-std::string shapeText(const std::vector<int64_t>& shape)
-{
-    std::string text = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        text += (i ? ", " : "") + std::to_string(shape[i]);
-    return text + "]";
-}
-
 std::string describe(const TensorSignature& s)
 {
     return std::string(dtypeName(s.dtype)) + " " + shapeText(s.shape);

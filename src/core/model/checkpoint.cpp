@@ -75,6 +75,14 @@ const char* layoutName(TensorLayout layout)
     return "strided";
 }
 
+std::string shapeText(const std::vector<int64_t>& shape)
+{
+    std::string text = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+        text += (i ? ", " : "") + std::to_string(shape[i]);
+    return text + "]";
+}
+
 std::string pathToString(const Path& path)
 {
     std::string text;

@@ -42,6 +42,8 @@ struct PathElement {
 };
 using Path = std::vector<PathElement>;
 std::string pathToString(const Path& path); // "model/conv1.weight" style, '/' between elements
+// "[64, 3, 7, 7]" ("[]" for a scalar), as torch prints a size.
+std::string shapeText(const std::vector<int64_t>& shape);
 
 // A storage record: where its bytes live. Bytes are mapped from the file, never copied to open it
 // (a deflated zip record is the one exception: it is inflated into `owned`).
