@@ -47,7 +47,7 @@ private:
     void addRows();
     test::ChildResult ckpt(const QStringList& args);
 
-    QTemporaryDir m_sandbox;
+    test::PayloadSandbox m_sandbox;
     json m_manifest;
 };
 
@@ -55,21 +55,14 @@ void TestCliHostile::initTestCase()
 {
     m_manifest = test::hostileManifest("corpus");
     QVERIFY2(m_manifest.contains("hostile"), "tests/hostile/corpus/manifest.json is missing");
-    QVERIFY(m_sandbox.isValid());
-    QDir sandbox(m_sandbox.path());
-    QVERIFY(sandbox.mkpath("env"));
-    QVERIFY(sandbox.mkpath("cwd"));
-    QVERIFY(sandbox.mkpath("out"));
-    for (const json& entry : m_manifest["hostile"])
-        if (entry["victim"].is_string())
-            QVERIFY(QDir(sandbox.filePath("cwd")).mkpath(QString::fromStdString(entry["victim"].get<std::string>())));
+    QString why;
+    QVERIFY2(m_sandbox.create(m_manifest, &why), qPrintable(why));
 }
 
 test::ChildResult TestCliHostile::ckpt(const QStringList& args)
 {
-    QDir sandbox(m_sandbox.path());
-    return test::runCapped(CKPT_EXE, args, 0, kTimeCapMs, sandbox.filePath("cwd"),
-                           {"CKPT_SENTINEL_DIR=" + sandbox.filePath("env")});
+    return test::runCapped(CKPT_EXE, args, 0, kTimeCapMs, m_sandbox.path("cwd"),
+                           {"CKPT_SENTINEL_DIR=" + m_sandbox.path("env")});
 }
 
 void TestCliHostile::addRows()
@@ -135,7 +128,7 @@ void TestCliHostile::exportRefuses()
     const QString path = QString::fromStdString(test::hostileDir() + "/corpus/" + e["file"].get<std::string>());
     const QByteArray before = sha256(path);
     // One folder per row, so a file left behind is blamed on the row that left it.
-    QDir out(QDir(m_sandbox.path()).filePath("out/" + QString::fromStdString(e["file"].get<std::string>())));
+    QDir out(m_sandbox.path("out/" + QString::fromStdString(e["file"].get<std::string>())));
     QVERIFY(out.mkpath("."));
     const QString target = out.filePath(QString::fromStdString(e["file"].get<std::string>()) + ".exported.pth");
 
@@ -158,16 +151,8 @@ void TestCliHostile::exportRefuses()
 
 void TestCliHostile::nothingRan()
 {
-    QDir sandbox(m_sandbox.path());
-    const QStringList created = QDir(sandbox.filePath("env")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries);
-    QVERIFY2(created.isEmpty(), qPrintable("payloads ran: " + created.join(", ")));
-    QStringList expected;
-    for (const json& entry : m_manifest["hostile"])
-        if (entry["victim"].is_string()) expected << QString::fromStdString(entry["victim"].get<std::string>());
-    QStringList present = QDir(sandbox.filePath("cwd")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries);
-    expected.sort();
-    present.sort();
-    QCOMPARE(present, expected);
+    const QString traces = m_sandbox.traces();
+    QVERIFY2(traces.isEmpty(), qPrintable(traces));
 }
 
 QTEST_GUILESS_MAIN(TestCliHostile)

@@ -72,8 +72,7 @@ private:
     Result<ExportReport> exportCorpus(const json& entry, const QString& output, bool drop, bool stateDictOnly = false);
     void torchCheck(const QString& code, const QStringList& args);
 
-    QTemporaryDir m_sandbox;
-    QString m_previousDir;
+    test::PayloadSandbox m_sandbox;
     json m_manifest;
     QStringList m_written; // every output, for the one torch.load pass at the end
 };
@@ -82,24 +81,14 @@ void TestExportDrop::initTestCase()
 {
     m_manifest = test::hostileManifest("corpus");
     QVERIFY2(m_manifest.contains("hostile"), "tests/hostile/corpus/manifest.json is missing");
-    QVERIFY(m_sandbox.isValid());
-    QDir sandbox(m_sandbox.path());
-    QVERIFY(sandbox.mkpath("env"));
-    QVERIFY(sandbox.mkpath("cwd"));
-    QVERIFY(sandbox.mkpath("out"));
-    // The children (python) inherit both: shell payloads write into $CKPT_SENTINEL_DIR, literal paths into cwd.
-    qputenv("CKPT_SENTINEL_DIR", sandbox.filePath("env").toLocal8Bit());
-    m_previousDir = QDir::currentPath();
-    QVERIFY(QDir::setCurrent(sandbox.filePath("cwd")));
-    for (const json& entry : m_manifest["hostile"])
-        if (entry["victim"].is_string())
-            QVERIFY(QDir(sandbox.filePath("cwd")).mkpath(QString::fromStdString(entry["victim"].get<std::string>())));
+    QString why;
+    QVERIFY2(m_sandbox.create(m_manifest, &why), qPrintable(why));
+    QVERIFY(m_sandbox.enter()); // the python children inherit the directory and $CKPT_SENTINEL_DIR
 }
 
 void TestExportDrop::cleanupTestCase()
 {
-    QDir::setCurrent(m_previousDir);
-    qunsetenv("CKPT_SENTINEL_DIR");
+    m_sandbox.leave();
 }
 
 void TestExportDrop::addRows()
@@ -135,8 +124,7 @@ void TestExportDrop::refusedWithoutTheOption()
 {
     QFETCH(std::string, entry);
     const json e = json::parse(entry);
-    QString output =
-        QDir(m_sandbox.path()).filePath("out/refused_" + QString::fromStdString(e["file"].get<std::string>()) + ".pth");
+    QString output = m_sandbox.path("out/refused_" + QString::fromStdString(e["file"].get<std::string>()) + ".pth");
     auto report = exportCorpus(e, output, false);
     QVERIFY(!report.ok());
     if (report.error().status != Status::Refused && e["may_refuse"].get<bool>()) return; // refused to open
@@ -167,9 +155,8 @@ void TestExportDrop::writtenWithoutThePayloads()
         QVERIFY2(e["may_refuse"].get<bool>(), input.error().detail.c_str());
         return;
     }
-    QString output = QDir(m_sandbox.path())
-                         .filePath("out/" + QString::fromStdString(e["file"].get<std::string>()) +
-                                   (stateDictOnly ? ".sd.pth" : ".pth"));
+    QString output = m_sandbox.path("out/" + QString::fromStdString(e["file"].get<std::string>()) +
+                                    (stateDictOnly ? ".sd.pth" : ".pth"));
     auto report = exportCorpus(e, output, true, stateDictOnly);
     if (stateDictOnly && !input.value()->mainWeightSet()) {
         // A payload entry beside the tensors (legacy_payload_in_main) keeps the dict from reading as a state dict,
@@ -227,7 +214,7 @@ void TestExportDrop::tensorArgumentPayloadsAreReplaced()
 {
     // Parameter(w, True, hooks=eval(...)): the hooks argument becomes OrderedDict(), the Parameter stays.
     json hooks = {{"file", "zip_payload_in_parameter_hooks.pth"}};
-    QString hooksOut = QDir(m_sandbox.path()).filePath("out/hooks_check.pth");
+    QString hooksOut = m_sandbox.path("out/hooks_check.pth");
     auto report = exportCorpus(hooks, hooksOut, true);
     QVERIFY2(report.ok(), report.ok() ? "" : report.error().detail.c_str());
     const DroppedValue* dropped = findDropped(report.value(), "w/backward_hooks");
@@ -238,7 +225,7 @@ void TestExportDrop::tensorArgumentPayloadsAreReplaced()
 
     // _rebuild_tensor_v2(..., requires_grad=os.system(...)): the argument becomes False, both tensors stay.
     json grad = {{"file", "zip_payload_in_rebuild_args.pth"}};
-    QString gradOut = QDir(m_sandbox.path()).filePath("out/grad_check.pth");
+    QString gradOut = m_sandbox.path("out/grad_check.pth");
     report = exportCorpus(grad, gradOut, true);
     QVERIFY2(report.ok(), report.ok() ? "" : report.error().detail.c_str());
     dropped = findDropped(report.value(), "a.bias/requires_grad");
@@ -261,7 +248,7 @@ void TestExportDrop::metadataPayloadGoesWithStateDictOnly()
     // state_dict._metadata = {'': {'version': posix.system(...)}}: the entry goes, the rest of _metadata stays.
     json metadata = {{"file", "zip_payload_in_metadata.pth"}};
     for (bool stateDictOnly : {false, true}) {
-        QString output = QDir(m_sandbox.path()).filePath(stateDictOnly ? "out/meta_sd.pth" : "out/meta.pth");
+        QString output = m_sandbox.path(stateDictOnly ? "out/meta_sd.pth" : "out/meta.pth");
         auto report = exportCorpus(metadata, output, true, stateDictOnly);
         QVERIFY2(report.ok(), report.ok() ? "" : report.error().detail.c_str());
         QCOMPARE(report.value().dropped.size(), size_t(1));
@@ -279,7 +266,7 @@ void TestExportDrop::payloadStorageTakesItsTensor()
 {
     // _rebuild_tensor_v2(subprocess.check_output(...), ...): no storage, so no tensor; the entry goes.
     json storage = {{"file", "zip_payload_as_storage.pth"}};
-    QString output = QDir(m_sandbox.path()).filePath("out/storage_check.pth");
+    QString output = m_sandbox.path("out/storage_check.pth");
     auto report = exportCorpus(storage, output, true);
     QVERIFY2(report.ok(), report.ok() ? "" : report.error().detail.c_str());
     const DroppedValue* dropped = findDropped(report.value(), "w");
@@ -294,7 +281,7 @@ void TestExportDrop::payloadsInTuplesListsAndDicts()
 {
     // A checkpoint saved by real torch.save around objects whose __reduce__ is os.system: the positions in a
     // tuple and a list become None, the dict entry goes, and the weights and everything else stay.
-    QString input = QDir(m_sandbox.path()).filePath("out/evil_input.pth");
+    QString input = m_sandbox.path("out/evil_input.pth");
     exporttest::Run made = exporttest::python(
         "import os, sys, collections, torch\n"
         "class Evil:\n"
@@ -309,7 +296,7 @@ void TestExportDrop::payloadsInTuplesListsAndDicts()
     QVERIFY(loaded.value()->verdict() == Severity::Dangerous);
     ExportOptions options;
     options.dropDangerous = true;
-    QString output = QDir(m_sandbox.path()).filePath("out/evil_clean.pth");
+    QString output = m_sandbox.path("out/evil_clean.pth");
     auto report = Exporter(loaded.value(), options).run(output.toStdString());
     QVERIFY2(report.ok(), report.ok() ? "" : report.error().detail.c_str());
     std::map<std::string, std::string> actions;
@@ -347,16 +334,8 @@ void TestExportDrop::torchLoadsEveryOutputAndNothingRan()
     QStringList failures = QString::fromUtf8(run.out).split('\n', Qt::SkipEmptyParts);
     QCOMPARE(failures, QStringList({"build_setstate_builtins_exec.pkl.pth UnpicklingError state is not a dictionary",
                                     "build_setstate_os_system.pkl.pth UnpicklingError state is not a dictionary"}));
-    QDir sandbox(m_sandbox.path());
-    const QStringList created = QDir(sandbox.filePath("env")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries);
-    QVERIFY2(created.isEmpty(), qPrintable("payloads ran: " + created.join(", ")));
-    QStringList expected;
-    for (const json& entry : m_manifest["hostile"])
-        if (entry["victim"].is_string()) expected << QString::fromStdString(entry["victim"].get<std::string>());
-    QStringList present = QDir(sandbox.filePath("cwd")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries);
-    expected.sort();
-    present.sort();
-    QCOMPARE(present, expected);
+    const QString traces = m_sandbox.traces();
+    QVERIFY2(traces.isEmpty(), qPrintable(traces));
 }
 
 QTEST_GUILESS_MAIN(TestExportDrop)

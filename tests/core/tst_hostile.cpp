@@ -30,8 +30,7 @@ private slots:
     void nothingRan();
 
 private:
-    QTemporaryDir m_sandbox;
-    QString m_previousDir;
+    test::PayloadSandbox m_sandbox;
     json m_manifest;
 };
 
@@ -39,23 +38,14 @@ void TestHostile::initTestCase()
 {
     m_manifest = test::hostileManifest("corpus");
     QVERIFY2(m_manifest.contains("hostile"), "tests/hostile/corpus/manifest.json is missing");
-    QVERIFY(m_sandbox.isValid());
-    QDir sandbox(m_sandbox.path());
-    QVERIFY(sandbox.mkpath("env"));
-    QVERIFY(sandbox.mkpath("cwd"));
-    // Shell payloads write into $CKPT_SENTINEL_DIR, literal-path payloads into the current directory.
-    qputenv("CKPT_SENTINEL_DIR", sandbox.filePath("env").toLocal8Bit());
-    m_previousDir = QDir::currentPath();
-    QVERIFY(QDir::setCurrent(sandbox.filePath("cwd")));
-    for (const json& entry : m_manifest["hostile"])
-        if (entry["victim"].is_string())
-            QVERIFY(QDir(sandbox.filePath("cwd")).mkpath(QString::fromStdString(entry["victim"].get<std::string>())));
+    QString why;
+    QVERIFY2(m_sandbox.create(m_manifest, &why), qPrintable(why));
+    QVERIFY(m_sandbox.enter());
 }
 
 void TestHostile::cleanupTestCase()
 {
-    QDir::setCurrent(m_previousDir);
-    qunsetenv("CKPT_SENTINEL_DIR");
+    m_sandbox.leave();
 }
 
 void TestHostile::corpusIsComplete()
@@ -129,16 +119,8 @@ void TestHostile::reportsDangerousGlobals()
 void TestHostile::nothingRan()
 {
     // Runs after every corpus file was opened (slots run in declaration order).
-    QDir sandbox(m_sandbox.path());
-    const QStringList created = QDir(sandbox.filePath("env")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries);
-    QVERIFY2(created.isEmpty(), qPrintable("payloads ran: " + created.join(", ")));
-    QStringList expected;
-    for (const json& entry : m_manifest["hostile"])
-        if (entry["victim"].is_string()) expected << QString::fromStdString(entry["victim"].get<std::string>());
-    QStringList present = QDir(sandbox.filePath("cwd")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries);
-    expected.sort();
-    present.sort();
-    QCOMPARE(present, expected);
+    const QString traces = m_sandbox.traces();
+    QVERIFY2(traces.isEmpty(), qPrintable(traces));
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

@@ -1,5 +1,6 @@
 #include "support/hostilesupport.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QProcessEnvironment>
@@ -20,6 +21,62 @@ nlohmann::json hostileManifest(const std::string& folder)
     std::ifstream in(hostileDir() + "/" + folder + "/manifest.json");
     if (!in) return nlohmann::json::object();
     return nlohmann::json::parse(in, nullptr, false);
+}
+
+bool PayloadSandbox::create(const nlohmann::json& manifest, QString* why)
+{
+    if (!m_dir.isValid()) {
+        *why = QStringLiteral("cannot create a temporary directory");
+        return false;
+    }
+    QDir root(m_dir.path());
+    for (const char* sub : {"env", "cwd", "out"})
+        if (!root.mkpath(QString::fromLatin1(sub))) {
+            *why = QStringLiteral("cannot create ") + root.filePath(QString::fromLatin1(sub));
+            return false;
+        }
+    if (manifest.contains("hostile"))
+        for (const nlohmann::json& entry : manifest["hostile"])
+            if (entry["victim"].is_string()) {
+                const QString victim = QString::fromStdString(entry["victim"].get<std::string>());
+                if (!QDir(path(QStringLiteral("cwd"))).mkpath(victim)) {
+                    *why = QStringLiteral("cannot create the victim folder ") + victim;
+                    return false;
+                }
+                m_victims << victim;
+            }
+    m_victims.sort();
+    return true;
+}
+
+QString PayloadSandbox::path(const QString& sub) const
+{
+    return QDir(m_dir.path()).filePath(sub);
+}
+
+bool PayloadSandbox::enter()
+{
+    qputenv("CKPT_SENTINEL_DIR", path(QStringLiteral("env")).toLocal8Bit());
+    m_previousDir = QDir::currentPath();
+    return QDir::setCurrent(path(QStringLiteral("cwd")));
+}
+
+void PayloadSandbox::leave()
+{
+    if (!m_previousDir.isEmpty()) QDir::setCurrent(m_previousDir);
+    qunsetenv("CKPT_SENTINEL_DIR");
+}
+
+QString PayloadSandbox::traces() const
+{
+    const QStringList created = QDir(path(QStringLiteral("env"))).entryList(QDir::NoDotAndDotDot | QDir::AllEntries);
+    if (!created.isEmpty()) return QStringLiteral("payloads ran: ") + created.join(QStringLiteral(", "));
+    QStringList present = QDir(path(QStringLiteral("cwd"))).entryList(QDir::NoDotAndDotDot | QDir::AllEntries);
+    present.sort();
+    if (present != m_victims)
+        return QStringLiteral("cwd/ holds [") + present.join(QStringLiteral(", ")) + QStringLiteral("], expected [") +
+               m_victims.join(QStringLiteral(", ")) + QStringLiteral("]");
+    return {};
 }
 
 bool builtWithAddressSanitizer()
