@@ -206,21 +206,9 @@ const Value* GraphRewriter::copy(const Value* value, size_t depth)
         m_memo[value] = &m_removed; // the container that holds it records the drop, once per occurrence
         return &m_removed;
     }
-    switch (value->kind) {
-    case ValueKind::None:
-    case ValueKind::Bool:
-    case ValueKind::Int:
-    case ValueKind::BigInt:
-    case ValueKind::Float:
-    case ValueKind::String:
-    case ValueKind::Bytes:
-    case ValueKind::Global:
-        return value; // immutable leaves: reusing the node keeps memo sharing as it was
-    case ValueKind::PersistentId:
-        return copyPersistentId(value, depth);
-    default:
-        break;
-    }
+    // Immutable leaves: reusing the node keeps memo sharing as it was.
+    if (value->isScalar() || value->kind == ValueKind::Global) return value;
+    if (value->kind == ValueKind::PersistentId) return copyPersistentId(value, depth);
     if (value->kind == ValueKind::Object) {
         const Value* callable = value->callableGlobal();
         if (callable && callable->isGlobal("torch", "device") && !m_locationMap.empty())

@@ -14,22 +14,6 @@ namespace ckpt
 namespace
 {
 
-bool isPlainLeaf(const Value* value)
-{
-    switch (value->kind) {
-    case ValueKind::None:
-    case ValueKind::Bool:
-    case ValueKind::Int:
-    case ValueKind::BigInt:
-    case ValueKind::Float:
-    case ValueKind::String:
-    case ValueKind::Bytes:
-        return true;
-    default:
-        return false;
-    }
-}
-
 template <typename Visit> void forEachChild(const Value* value, Visit&& visit)
 {
     visit(value->callable);
@@ -70,7 +54,7 @@ void PayloadFilter::scan(const Value* root)
     std::vector<const Value*> pending;
     std::vector<const Value*> dangerous;
     auto reach = [&](const Value* parent, const Value* child) {
-        if (!child || isPlainLeaf(child)) return;
+        if (!child || child->isScalar()) return;
         if (child->kind == ValueKind::Global && !isDangerous(child)) return;
         if (parent) parents[child].push_back(parent);
         if (seen.insert(child).second) pending.push_back(child);

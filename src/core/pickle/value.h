@@ -54,6 +54,13 @@ struct Value {
     uint64_t offset = 0;                                        // byte offset of the opcode that created it
 
     bool isString() const { return kind == ValueKind::String; }
+    // None, a bool, a number, a string or bytes: a value with no parts.
+    bool isScalar() const
+    {
+        return kind == ValueKind::None || kind == ValueKind::Bool || kind == ValueKind::Int ||
+               kind == ValueKind::BigInt || kind == ValueKind::Float || kind == ValueKind::String ||
+               kind == ValueKind::Bytes;
+    }
     bool isGlobal(const char* module, const char* name) const
     {
         return kind == ValueKind::Global && text == module && text2 == name;
