@@ -44,8 +44,19 @@ bool PayloadFilter::isDangerous(const Value* global) const
     return dangerous;
 }
 
-void PayloadFilter::scan(const Value* root)
+// The children of forEachChild plus the states earlier BUILDs gave the value.
+template <typename Visit> void PayloadFilter::forEachPart(const Value* value, Visit&& visit) const
 {
+    forEachChild(value, visit);
+    auto [first, last] = m_replacedStates.equal_range(value);
+    for (auto it = first; it != last; ++it)
+        visit(it->second);
+}
+
+void PayloadFilter::scan(const Value* root, const std::vector<std::pair<const Value*, const Value*>>& replacedStates)
+{
+    for (const auto& [object, state] : replacedStates)
+        m_replacedStates.emplace(object, state);
     // Forward over the graph recording who points at whom, then backward from each dangerous Global: exact
     // even through cycles, where a memoised depth-first "does it reach one" answers too early. Plain leaves
     // and safe Globals lead nowhere, so their (many) parents are not recorded.
@@ -67,7 +78,7 @@ void PayloadFilter::scan(const Value* root)
             dangerous.push_back(value);
             continue;
         }
-        forEachChild(value, [&](const Value* child) { reach(value, child); });
+        forEachPart(value, [&](const Value* child) { reach(value, child); });
     }
     for (const Value* global : dangerous) {
         if (!m_culprit.emplace(global, global).second) continue;
@@ -109,7 +120,13 @@ const Value* PayloadFilter::mustGo(const Value* value) const
         // Arguments that are not a tuple (or keywords that are not a dict) can only be a call's result.
         if (value->args && value->args->kind != ValueKind::Tuple)
             if (const Value* made = culprit(value->args)) return made;
-        if (value->kwargs && value->kwargs->kind != ValueKind::Dict) return culprit(value->kwargs);
+        if (value->kwargs && value->kwargs->kind != ValueKind::Dict)
+            if (const Value* made = culprit(value->kwargs)) return made;
+        // BUILD({'__setstate__': os.system}) then BUILD('cmd') calls os.system('cmd'): an earlier state that
+        // carries a dangerous global makes the later BUILDs calls through it.
+        auto [first, last] = m_replacedStates.equal_range(value);
+        for (auto it = first; it != last; ++it)
+            if (const Value* set = culprit(it->second)) return set;
         return nullptr;
     }
     default:
@@ -137,7 +154,7 @@ std::vector<const Value*> PayloadFilter::dangerousGlobalsIn(const Value* value) 
                 found.push_back(at);
             continue;
         }
-        forEachChild(at, [&](const Value* child) {
+        forEachPart(at, [&](const Value* child) {
             if (child && culprit(child) && seen.insert(child).second) pending.push_back(child);
         });
     }

@@ -38,7 +38,9 @@ public:
 
     // Indexes every value reachable from `root` that carries a dangerous global (cycles included); values
     // made later (copies, replacements) are taken as clean.
-    void scan(const Value* root);
+    // `replacedStates` (object, earlier BUILD state) count as parts of their object: a later BUILD runs through
+    // what an earlier one set, so an object whose earlier state carries a dangerous global goes whole.
+    void scan(const Value* root, const std::vector<std::pair<const Value*, const Value*>>& replacedStates = {});
     // A dangerous Global reachable from `value` (itself included), or nullptr when it carries none.
     const Value* culprit(const Value* value) const;
     // The dangerous Global that `value` is or is called through, or nullptr when the value itself may stay
@@ -59,10 +61,12 @@ public:
 
 private:
     bool isDangerous(const Value* global) const;
+    template <typename Visit> void forEachPart(const Value* value, Visit&& visit) const;
     bool tensorMustGo(const Value* tensor, int depth) const;
 
-    std::unordered_map<const Value*, const Value*> m_culprit;  // value -> a dangerous Global it reaches
-    mutable std::unordered_map<const Value*, bool> m_verdicts; // Global node -> dangerous
+    std::unordered_map<const Value*, const Value*> m_culprit;             // value -> a dangerous Global it reaches
+    mutable std::unordered_map<const Value*, bool> m_verdicts;            // Global node -> dangerous
+    std::unordered_multimap<const Value*, const Value*> m_replacedStates; // object -> an earlier BUILD state
 };
 
 } // namespace ckpt

@@ -56,6 +56,8 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
         }
         pos += parsed.value().end;
         recordGlobals(*doc, parsed.value().globals);
+        const auto& replaced = parsed.value().replacedStates;
+        doc->replacedStates.insert(doc->replacedStates.end(), replaced.begin(), replaced.end());
         return parsed;
     };
 
@@ -157,6 +159,7 @@ Result<std::unique_ptr<Checkpoint>> loadRawPickle(MappedFilePtr file, const Prog
     doc->root = parsed.value().root;
     doc->pickleProtocol = parsed.value().protocol;
     recordGlobals(*doc, parsed.value().globals);
+    doc->replacedStates = parsed.value().replacedStates;
     interpretTorchGraph(*doc, [](const std::string&) { return RecordLocation{}; });
     return doc;
 }

@@ -100,6 +100,7 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
     doc->root = parsed.value().root;
     doc->pickleProtocol = parsed.value().protocol;
     recordGlobals(*doc, parsed.value().globals);
+    doc->replacedStates = parsed.value().replacedStates;
 
     // A 40k-tensor file looks up 40k records: torch's numbered ones come from a dense index, others by name.
     std::vector<int> dataByNumber = numberedDataRecords(zip, prefix);

@@ -137,6 +137,7 @@ struct Checkpoint {
     std::vector<WeightSet> weightSets;
     std::vector<PlainValue> values;
     std::vector<GlobalRef> globals;
+    std::vector<std::pair<const Value*, const Value*>> replacedStates; // see UnpickleResult::replacedStates
     std::vector<Finding> findings;
     std::map<std::string, std::string> metadata; // safetensors __metadata__, zip records of note
     uint64_t fileSize = 0;

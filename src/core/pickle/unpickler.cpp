@@ -766,6 +766,7 @@ void Machine::step(uint8_t op)
             copy->boolean = target->boolean;
             m_stack.back() = target = copy;
         }
+        if (target->hasState) m_result.replacedStates.emplace_back(target, target->state);
         target->state = state;
         target->hasState = true;
         break;

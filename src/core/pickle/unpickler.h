@@ -24,6 +24,9 @@ struct UnpickleResult {
     uint64_t end = 0; // bytes consumed, through STOP
     std::vector<GlobalSeen> globals;
     std::vector<const Value*> persistentIds; // every PERSID/BINPERSID value, in order
+    // An object BUILT more than once keeps its last state; each earlier one is listed here (object, state), since
+    // a later BUILD may run through what an earlier one set (a `__setstate__` attribute).
+    std::vector<std::pair<const Value*, const Value*>> replacedStates;
 };
 
 // Runs the pickle virtual machine over `data` without importing or calling anything: every opcode of
