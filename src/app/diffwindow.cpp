@@ -1,13 +1,12 @@
 #include "app/diffwindow.h"
 #include "ui_diffwindow.h"
 
-#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QHeaderView>
-#include <QPointer>
 #include <QScrollBar>
 #include <QtConcurrent/QtConcurrent>
 
+#include "app/progressbarfeed.h"
 #include "models/diffheadline.h"
 #include "models/difftreemodel.h"
 #include "models/statuscolors.h"
@@ -157,8 +156,8 @@ void DiffWindow::start(CheckpointPtr left, const QString& leftPath, const QStrin
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     auto cancel = m_cancel;
     CheckpointPtr right = values ? m_rightDoc : nullptr;
-    QPointer<DiffWindow> self(this);
-    auto job = [left, right, leftPath, rightPath, values, cancel, self]() {
+    auto feed = progressBarFeed(m_ui->progressBar);
+    auto job = [left, right, leftPath, rightPath, values, cancel, feed]() {
         auto out = std::make_shared<Outcome>();
         out->left = left;
         out->right = right;
@@ -181,21 +180,7 @@ void DiffWindow::start(CheckpointPtr left, const QString& leftPath, const QStrin
         DiffOptions options;
         options.values = values;
         options.progress.cancel = cancel.get();
-        QElapsedTimer clock;
-        clock.start();
-        auto last = std::make_shared<qint64>(-1000);
-        options.progress.report = [self, clock, last](uint64_t done, uint64_t total) {
-            if (done < total && clock.elapsed() - *last < 50) return;
-            *last = clock.elapsed();
-            QMetaObject::invokeMethod(
-                self.data(),
-                [self, done, total] {
-                    if (!self || total == 0) return;
-                    self->m_ui->progressBar->setRange(0, 1000);
-                    self->m_ui->progressBar->setValue(int(double(done) * 1000.0 / double(total)));
-                },
-                Qt::QueuedConnection);
-        };
+        options.progress.report = feed;
         Result<CheckpointDiff> d = diffCheckpoints(*out->left, *out->right, options);
         if (!d.ok())
             out->error = QString::fromStdString(d.error().detail);

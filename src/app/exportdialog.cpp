@@ -11,11 +11,11 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHeaderView>
-#include <QPointer>
 #include <QPushButton>
 #include <QSettings>
 #include <QtConcurrent/QtConcurrent>
 
+#include "app/progressbarfeed.h"
 #include "models/formatting.h"
 #include "models/statuscolors.h"
 #ifdef CKPT_HAVE_TENSOR_LOADER
@@ -322,27 +322,15 @@ bool ExportDialog::startExport()
     m_cancelFlag = std::make_shared<std::atomic<bool>>(false);
     auto cancel = m_cancelFlag;
     CheckpointPtr doc = m_doc;
-    QPointer<ExportDialog> self(this);
-    auto job = [doc, o, out, cancel, self]() {
+    auto feed = progressBarFeed(m_ui->progressBar);
+    auto job = [doc, o, out, cancel, feed]() {
         auto outcome = std::make_shared<Outcome>();
         outcome->output = out;
         QElapsedTimer clock;
         clock.start();
-        auto lastTick = std::make_shared<qint64>(-1000);
         Progress progress;
         progress.cancel = cancel.get();
-        progress.report = [self, clock, lastTick](uint64_t done, uint64_t total) {
-            if (done < total && clock.elapsed() - *lastTick < 50) return;
-            *lastTick = clock.elapsed();
-            QMetaObject::invokeMethod(
-                self.data(),
-                [self, done, total] {
-                    if (!self || total == 0) return;
-                    self->m_ui->progressBar->setRange(0, 1000);
-                    self->m_ui->progressBar->setValue(int(double(done) * 1000.0 / double(total)));
-                },
-                Qt::QueuedConnection);
-        };
+        progress.report = feed;
         Exporter exporter(doc, o);
         Result<ExportReport> r = exporter.run(out.toStdString(), progress);
         if (r.ok()) {
