@@ -18,27 +18,6 @@ using namespace ckpt;
 namespace
 {
 
-// Fails every write once `budget` bytes have gone through: a disk that fills up mid-way.
-class FullDiskSink : public ZipWriterSink
-{
-public:
-    FullDiskSink(ZipWriterSink& inner, uint64_t budget) : m_inner(inner), m_budget(budget) {}
-    VoidResult write(const void* data, size_t size) override
-    {
-        if (m_inner.position() + size > m_budget) return makeError(Status::IoError, "No space left on device");
-        return m_inner.write(data, size);
-    }
-    VoidResult writeAt(uint64_t offset, const void* data, size_t size) override
-    {
-        return m_inner.writeAt(offset, data, size);
-    }
-    uint64_t position() const override { return m_inner.position(); }
-
-private:
-    ZipWriterSink& m_inner;
-    uint64_t m_budget;
-};
-
 ExportOptions safetensorsOptions()
 {
     ExportOptions options;
@@ -428,8 +407,9 @@ private slots:
     {
         QString input = exporttest::fixturePath("resnet18_sd.pth");
         QByteArray before = exporttest::fileDigest(input);
-        auto report = exportFile("resnet18_sd.pth", out("full.pth"), ExportOptions{},
-                                 [](ZipWriterSink& file) { return std::make_unique<FullDiskSink>(file, 10000000); });
+        auto report = exportFile("resnet18_sd.pth", out("full.pth"), ExportOptions{}, [](ZipWriterSink& file) {
+            return std::make_unique<exporttest::FullDiskSink>(file, 10000000);
+        });
         QVERIFY(!report.ok());
         QCOMPARE(report.error().status, Status::IoError);
         QVERIFY(report.error().detail.find("No space left") != std::string::npos);

@@ -15,27 +15,6 @@ using namespace ckpt;
 namespace
 {
 
-// Fails every write once `budget` bytes have gone through, as a full disk would.
-class FailingSink : public ZipWriterSink
-{
-public:
-    FailingSink(ZipWriterSink& inner, uint64_t budget) : m_inner(inner), m_budget(budget) {}
-    VoidResult write(const void* data, size_t size) override
-    {
-        if (m_inner.position() + size > m_budget) return makeError(Status::IoError, "No space left on device");
-        return m_inner.write(data, size);
-    }
-    VoidResult writeAt(uint64_t offset, const void* data, size_t size) override
-    {
-        return m_inner.writeAt(offset, data, size);
-    }
-    uint64_t position() const override { return m_inner.position(); }
-
-private:
-    ZipWriterSink& m_inner;
-    uint64_t m_budget;
-};
-
 // The pickle torch writes for OrderedDict([('w', tensor)]) with a float storage "0" of `numel` elements.
 std::string tensorDictPickle(ValueArena& arena, int64_t rows, int64_t cols)
 {
@@ -185,7 +164,7 @@ private slots:
         {
             auto file = AtomicFile::create(path.toStdString());
             QVERIFY(file.ok());
-            FailingSink failing(*file.value(), 5000);
+            exporttest::FullDiskSink failing(*file.value(), 5000);
             AlignedZipWriter zip(failing, "folder");
             std::string payload(100000, 'x');
             QVERIFY(zip.addRecord("a", "123", 3).ok());

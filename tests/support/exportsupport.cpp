@@ -67,4 +67,10 @@ QStringList directoryEntries(const QString& dir)
     return names;
 }
 
+ckpt::VoidResult FullDiskSink::write(const void* data, size_t size)
+{
+    if (m_inner.position() + size > m_budget) return ckpt::makeError(ckpt::Status::IoError, "No space left on device");
+    return m_inner.write(data, size);
+}
+
 } // namespace exporttest

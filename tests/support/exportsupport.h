@@ -4,6 +4,8 @@
 #include <QString>
 #include <QStringList>
 
+#include "core/zip/zipwritersink.h"
+
 // Helpers of the export tests: fixture paths, runs of the Python oracle (real PyTorch) and of the ckpt
 // binary, and a byte hash to prove an input file was left untouched.
 namespace exporttest
@@ -25,5 +27,22 @@ Run ckpt(const QStringList& args, int timeoutMs = 300000);
 QByteArray fileDigest(const QString& path);
 // Names in a directory other than . and .., sorted.
 QStringList directoryEntries(const QString& dir);
+
+// Fails every write once `budget` bytes have gone through: a disk that fills up mid-way.
+class FullDiskSink : public ckpt::ZipWriterSink
+{
+public:
+    FullDiskSink(ckpt::ZipWriterSink& inner, uint64_t budget) : m_inner(inner), m_budget(budget) {}
+    ckpt::VoidResult write(const void* data, size_t size) override;
+    ckpt::VoidResult writeAt(uint64_t offset, const void* data, size_t size) override
+    {
+        return m_inner.writeAt(offset, data, size);
+    }
+    uint64_t position() const override { return m_inner.position(); }
+
+private:
+    ckpt::ZipWriterSink& m_inner;
+    uint64_t m_budget;
+};
 
 } // namespace exporttest
