@@ -2,8 +2,9 @@
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
+export BUILD_DIR BUILD_TYPE JOBS
 
-.PHONY: deps configure build run test bench fuzz package clean
+.PHONY: deps configure build run test bench fuzz lint package clean
 
 deps:
 	@packaging/install-deps.sh
@@ -17,15 +18,21 @@ build: configure
 run: build
 	@packaging/run-app.sh $(BUILD_DIR)
 
-test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+# Every phase (deps, configure, build, fixtures, tests, instrumented), each timed: tests/make_test.sh.
+test:
+	@tests/make_test.sh
 
 bench: build
 	@cmake --build $(BUILD_DIR) --target bench
 
-fuzz: deps
-	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCKPT_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-	@cmake --build build-fuzz --target fuzz-long
+# The instrumented tree of `make test` (clang, ASan + UBSan, libFuzzer), every fuzz target for 10 minutes.
+fuzz: configure
+	@/usr/bin/python3 tests/sanitize/run_instrumented.py --source $(CURDIR) --tree $(CURDIR)/$(BUILD_DIR)/instrumented \
+		--fixtures $(CURDIR)/$(BUILD_DIR)/fixtures --no-tests --fuzz-seconds 600 --jobs $(JOBS)
+
+# clang-format and clang-tidy (tests/lint): the same checks as the "lint" ctests of `make test`.
+lint: configure
+	@cd $(BUILD_DIR) && ctest -L lint --output-on-failure
 
 package: build
 	@cd $(BUILD_DIR) && cpack -G DEB

@@ -1,7 +1,12 @@
 # Shared build helpers: warnings, and the one way tests are declared.
 
+# CKPT_WERROR (on in CI: tests/make_test.sh sets it when CI=true) makes them errors for the project's own targets
+# only; third-party headers come in as system includes and are not affected.
 function(ckpt_warnings target)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)
+    if(CKPT_WERROR)
+        target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
+    endif()
 endfunction()
 
 # ckpt_add_test(NAME name SOURCES ... LIBS ... [GUI] [FIXTURES] [LABELS ...] [TIMEOUT s])

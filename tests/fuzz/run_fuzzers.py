@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Builds (optionally) and runs every libFuzzer target of a CKPT_FUZZ=ON tree for a bounded time.
+"""Runs every libFuzzer target of a CKPT_FUZZ=ON tree for a bounded time.
 
-1. --configure: configures and builds a clang tree with -DCKPT_FUZZ=ON, GUI, LibTorch and CUDA off (only the engine
-   and the fuzz targets are built).
+1. The tree is configured and built by tests/sanitize/run_instrumented.py (the one instrumented tree that the
+   sanitizer run shares), or by hand with -DCKPT_FUZZ=ON and clang.
 2. Replays every committed regression input (tests/fuzz/regressions/<target>/*) through its target: a crash that
    was fixed once must stay fixed.
 3. Seeds each target from the generated fixtures and tests/hostile (files up to --max-seed bytes; the data.pkl of
@@ -13,6 +13,7 @@
 import argparse
 import glob
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -20,7 +21,8 @@ import sys
 import time
 import zipfile
 
-TARGETS = ["fuzz_unpickler", "fuzz_zip", "fuzz_legacy", "fuzz_safetensors", "fuzz_sharded", "fuzz_checkpoint"]
+TARGETS = ["fuzz_unpickler", "fuzz_zip", "fuzz_legacy", "fuzz_safetensors", "fuzz_sharded", "fuzz_checkpoint",
+           "fuzz_structured"]
 
 
 def kind_of(path, head):
@@ -46,16 +48,25 @@ def gather_seeds(source, fixtures, out, max_seed):
         "fuzz_safetensors": {"safetensors"},
         "fuzz_sharded": {"index"},
         "fuzz_checkpoint": {"zip", "legacy", "pickle", "safetensors"},
+        "fuzz_structured": {"zip", "legacy", "pickle"},
     }
     shutil.rmtree(out, ignore_errors=True)
     for t in TARGETS:
         os.makedirs(os.path.join(out, t))
     files = []
-    for root in (fixtures, os.path.join(source, "tests", "hostile")):
+    # Real-world files from ../shared (absent on a plain clone: then only the generated and hostile seeds).
+    wild = os.path.join(source, "..", "shared", "corpus", "wild", "files")
+    for root in (fixtures, os.path.join(source, "tests", "hostile"), wild):
         if root and os.path.isdir(root):
             for dirpath, _, names in os.walk(root):
                 files += [os.path.join(dirpath, n) for n in names]
     counts = dict.fromkeys(TARGETS, 0)
+    # fuzz_structured reads any other input as generator choices: a few fixed ones start it off.
+    rng = random.Random(12)
+    for i in range(16):
+        with open(os.path.join(out, "fuzz_structured", "choices_%02d" % i), "wb") as f:
+            f.write(bytes(rng.randrange(256) for _ in range(64 * (i + 1))).lstrip(b"PK\x80"))
+        counts["fuzz_structured"] += 1
     for i, path in enumerate(sorted(files)):
         if path.endswith(("truth.json", "manifest.json", ".py", ".md")):
             continue
@@ -81,16 +92,6 @@ def gather_seeds(source, fixtures, out, max_seed):
                 shutil.copy(path, os.path.join(out, t, "%04d_%s" % (i, os.path.basename(path))))
                 counts[t] += 1
     return counts
-
-
-def configure_and_build(source, tree, jobs):
-    # -O1 with line tables only, as libFuzzer's documentation suggests; it also keeps the CI build short.
-    cmd = ["cmake", "-S", source, "-B", tree, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Fuzz",
-           "-DCMAKE_CXX_FLAGS=-O1 -gline-tables-only", "-DCMAKE_C_FLAGS=-O1 -gline-tables-only",
-           "-DCMAKE_C_COMPILER=clang", "-DCMAKE_CXX_COMPILER=clang++", "-DCKPT_FUZZ=ON", "-DCKPT_BUILD_GUI=OFF",
-           "-DCKPT_BUILD_TENSOR=OFF", "-DCKPT_WITH_CUDA=OFF"]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", tree, "-j", str(jobs), "--target", "fuzz-all"], check=True)
 
 
 def find_exe(tree, target):
@@ -152,29 +153,24 @@ def fuzz(exes, tree, seeds, seconds, max_len):
     return results
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tree", required=True, help="CKPT_FUZZ=ON build tree (created with --configure)")
+    ap.add_argument("--tree", required=True, help="CKPT_FUZZ=ON build tree")
     ap.add_argument("--source", required=True)
     ap.add_argument("--fixtures", default="", help="generated fixtures folder (seeds)")
     ap.add_argument("--seconds", type=int, default=25, help="fuzzing time per target")
-    ap.add_argument("--configure", action="store_true", help="configure and build the tree first")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--max-seed", type=int, default=256 * 1024)
     ap.add_argument("--max-len", type=int, default=256 * 1024)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
-    t0 = time.time()
-    if args.configure:
-        configure_and_build(args.source, args.tree, args.jobs)
-    build_s = time.time() - t0
     exes = {t: find_exe(args.tree, t) for t in TARGETS}
     missing = [t for t, e in exes.items() if not e]
     seeds = os.path.join(args.tree, "fuzz-seeds")
     counts = gather_seeds(args.source, args.fixtures, seeds, args.max_seed)
     failures = replay_regressions(args.source, args.tree, exes)
     results = fuzz(exes, args.tree, seeds, args.seconds, args.max_len)
-    print("\nbuild %.0f s; fuzzing %d s per target" % (build_s, args.seconds))
+    print("\nfuzzing %d s per target" % args.seconds)
     print("%-18s %6s %12s %10s %8s  %s" % ("target", "seeds", "executions", "exec/s", "corpus", "result"))
     for t, execs, wall, corpus, status in results:
         rate = "%.0f" % (execs / wall) if execs and wall else "-"

@@ -1,10 +1,16 @@
-# The ctest test "sanitize" (label "sanitize"): builds an AddressSanitizer + UndefinedBehaviorSanitizer tree of the
-# engine, the CLI and their tests under this build directory and runs the core and cli ctests in it. Included from
-# tests/fuzz/CMakeLists.txt (tests/CMakeLists.txt adds only the fixed list of test folders). Why the GUI and the
-# LibTorch module are left out: tests/sanitize/README.md.
-add_test(NAME sanitize
-         COMMAND ${CKPT_PYTHON} ${CMAKE_SOURCE_DIR}/tests/sanitize/run_sanitized.py
-                 --source ${CMAKE_SOURCE_DIR} --tree ${CMAKE_BINARY_DIR}/sanitize-tree --fixtures ${CKPT_FIXTURE_DIR}
-                 --cxx ${CMAKE_CXX_COMPILER} --c ${CMAKE_C_COMPILER})
-set_tests_properties(sanitize PROPERTIES LABELS sanitize TIMEOUT 1500 FIXTURES_REQUIRED torch_fixtures
-                                         RESOURCE_LOCK instrumented_tree)
+# The ctest test "instrumented" (labels "sanitize" and "fuzz"): one clang tree with AddressSanitizer +
+# UndefinedBehaviorSanitizer and the libFuzzer targets, under this build directory. In it the core and cli ctests
+# run sanitized, the fuzz regressions are replayed and every fuzz target runs FUZZ_CI_SECONDS
+# (tests/sanitize/run_instrumented.py). Included from tests/fuzz/CMakeLists.txt. Why the GUI and the LibTorch
+# module are left out: tests/sanitize/README.md.
+find_program(CKPT_CLANGXX clang++)
+find_program(CKPT_CLANG clang)
+if(NOT CKPT_CLANGXX OR NOT CKPT_CLANG)
+    message(WARNING "clang not found: no sanitizer or fuzz test (packaging/install-deps.sh installs it)")
+    return()
+endif()
+add_test(NAME instrumented
+         COMMAND ${CKPT_PYTHON} ${CMAKE_SOURCE_DIR}/tests/sanitize/run_instrumented.py
+                 --source ${CMAKE_SOURCE_DIR} --tree ${CMAKE_BINARY_DIR}/instrumented --fixtures ${CKPT_FIXTURE_DIR}
+                 --cxx ${CKPT_CLANGXX} --c ${CKPT_CLANG} --fuzz-seconds ${FUZZ_CI_SECONDS})
+set_tests_properties(instrumented PROPERTIES LABELS "sanitize;fuzz" TIMEOUT 1500 FIXTURES_REQUIRED torch_fixtures)

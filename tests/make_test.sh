@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `make test`: every phase from dependencies to the instrumented run, with the time of each printed at the end
+# (also when a phase fails). The fixtures (real PyTorch, Python only) are made while the tree builds: they need
+# no compiled code, and the build leaves a core idle during links and configure-like steps.
+#
+#   deps          packaging/install-deps.sh (a second run costs a second)
+#   configure     cmake, once per tree
+#   build         every target of the normal tree (ccache: a one-file change rebuilds one file and relinks)
+#   fixtures      tests/fixtures/generate.py through `ctest -R generate_fixtures` (skips work when up to date)
+#   tests         every ctest of the normal tree but the instrumented one
+#   lint          clang-format and clang-tidy (tests/lint; clang-tidy rechecks only units that changed)
+#   instrumented  one clang ASan + UBSan + libFuzzer tree: core and cli tests sanitized, then the fuzz smoke run
+#
+# Environment: BUILD_DIR (build), BUILD_TYPE (RelWithDebInfo), JOBS (nproc), CI (true: -Werror for our code).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
+JOBS=${JOBS:-$(nproc)}
+
+names=()
+seconds=()
+results=()
+failed=0
+start_all=$(date +%s)
+
+record() { # name start rc
+    names+=("$1")
+    seconds+=($(($(date +%s) - $2)))
+    if [ "$3" -eq 0 ]; then results+=("ok"); else results+=("FAILED (exit $3)"); failed=1; fi
+}
+
+report() {
+    echo
+    echo "make test: phase times (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores)"
+    for i in "${!names[@]}"; do
+        printf '  %-14s %6d s  %s\n' "${names[$i]}" "${seconds[$i]}" "${results[$i]}"
+    done
+    printf '  %-14s %6d s\n' "total" $(($(date +%s) - start_all))
+}
+trap report EXIT
+
+run_phase() { # name command...
+    local name=$1 t=$(date +%s)
+    shift
+    echo "== make test: $name"
+    "$@"
+    local rc=$?
+    record "$name" "$t" "$rc"
+    return $rc
+}
+
+werror=OFF
+[ "${CI:-}" = "true" ] && werror=ON
+
+run_phase deps packaging/install-deps.sh || exit 1
+run_phase configure cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCKPT_WERROR=$werror || exit 1
+
+fixtures_log="$BUILD_DIR/make-test-fixtures.log"
+fixtures_start=$(date +%s)
+ctest --test-dir "$BUILD_DIR" -R '^generate_fixtures$' --output-on-failure >"$fixtures_log" 2>&1 &
+fixtures_pid=$!
+
+run_phase build cmake --build "$BUILD_DIR" -j "$JOBS"
+build_rc=$?
+
+wait "$fixtures_pid"
+fixtures_rc=$?
+record "fixtures (during build)" "$fixtures_start" "$fixtures_rc"
+[ "$fixtures_rc" -eq 0 ] || cat "$fixtures_log"
+[ "$build_rc" -eq 0 ] && [ "$fixtures_rc" -eq 0 ] || exit 1
+
+run_phase tests ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600 -LE 'sanitize|fuzz|lint'
+run_phase lint ctest --test-dir "$BUILD_DIR" --output-on-failure -L lint
+run_phase instrumented ctest --test-dir "$BUILD_DIR" --output-on-failure -L 'sanitize|fuzz' --timeout 1500
+exit $failed
