@@ -1,3 +1,4 @@
+#include <QThreadPool>
 #include <QtTest>
 
 #include "app/loadcontroller.h"
@@ -13,6 +14,8 @@ class TestLoadController : public QObject
 private slots:
     void loadsWithProgress();
     void staleResultIsDropped();
+    void finishedButUndeliveredResultIsDropped();
+    void cancelAfterTheWorkerFinishedDropsTheResult();
     void cancelDropsTheResult();
     void corruptFileFails_data();
     void corruptFileFails();
@@ -60,6 +63,52 @@ void TestLoadController::staleResultIsDropped()
     QTest::qWait(1500);
     QCOMPARE(loaded.count(), 1);
     QCOMPARE(loaded.first().first().value<LoadedDocument>().path, second);
+}
+
+// The race the generation number exists for: the first job has finished its work (its result is ok, its cancel flag
+// came too late) but its "finished" event is still queued when the second open() starts. QThreadPool::waitForDone()
+// finishes the worker without running the event loop, so the stale result is certainly pending, never cancelled.
+void TestLoadController::finishedButUndeliveredResultIsDropped()
+{
+    LoadController c;
+    QSignalSpy loaded(&c, &LoadController::loaded);
+    QSignalSpy cancelled(&c, &LoadController::cancelled);
+    QSignalSpy failed(&c, &LoadController::failed);
+    QSignalSpy progress(&c, &LoadController::progress);
+    const QString first = testing::guiFixture(QStringLiteral("train_adam.pth"));
+    const QString second = testing::guiFixture(QStringLiteral("small_before.pth"));
+    c.open(first);
+    QVERIFY(QThreadPool::globalInstance()->waitForDone(30000));
+    const quint64 latest = c.open(second);
+    QVERIFY(loaded.wait(30000));
+    QTest::qWait(200); // anything else still queued arrives now
+    QCOMPARE(loaded.count(), 1);
+    QCOMPARE(loaded.first().first().value<LoadedDocument>().path, second);
+    QCOMPARE(cancelled.count(), 0);
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(c.generation(), latest);
+    QVERIFY(!c.isLoading());
+    // The first job's queued progress ticks are stale too: every tick shown counts the second file's bytes.
+    QVERIFY(progress.count() >= 1);
+    const qint64 secondTotal = progress.last().at(1).toLongLong();
+    for (const QList<QVariant>& tick : std::as_const(progress))
+        QCOMPARE(tick.at(1).toLongLong(), secondTotal);
+}
+
+// cancel() forgets a job whose worker is already done: its pending ok result must not reach the window.
+void TestLoadController::cancelAfterTheWorkerFinishedDropsTheResult()
+{
+    LoadController c;
+    QSignalSpy loaded(&c, &LoadController::loaded);
+    QSignalSpy cancelled(&c, &LoadController::cancelled);
+    const QString path = testing::guiFixture(QStringLiteral("small_before.pth"));
+    c.open(path);
+    QVERIFY(QThreadPool::globalInstance()->waitForDone(30000));
+    c.cancel();
+    QTest::qWait(300);
+    QCOMPARE(loaded.count(), 0);
+    QCOMPARE(cancelled.count(), 1);
+    QVERIFY(!c.isLoading());
 }
 
 void TestLoadController::cancelDropsTheResult()
