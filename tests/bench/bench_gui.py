@@ -1,11 +1,14 @@
 """GUI responsiveness: the largest event-loop gap while the main window loads a 40,000-tensor checkpoint
-(goal < 50 ms), and filtering a 100,000-tensor tree by substring and regex (goal < 100 ms).
+(median of 5 fresh windows, goal < 50 ms), the first click on a tensor row and the first keystroke in the filter box
+of that fresh window (each its own goal, < 100 ms: nothing warmed by an earlier run), and filtering a 100,000-tensor
+tree by substring and regex (goal < 100 ms; the very first filter, which builds the path cache, < 150 ms).
 
 Drives build/tests/app/ckpt_gui_bench on the offscreen platform; numbers come from inside the process
 (QElapsedTimer), so process start-up and LibTorch are not part of them.
 """
 import json
 import os
+import statistics
 import subprocess
 
 import common
@@ -26,11 +29,19 @@ def run(ctx):
     many = common.ensure_many_file(ctx.data, 40000)
     huge = common.ensure_many_file(ctx.data, 100000)
     results = []
-    gaps = [_bench(ctx, "load", many) for _ in range(3)]
-    best = min(g["max_gap_ms"] for g in gaps)
-    results.append(common.result("gui: max event-loop gap loading 40k tensors (best of 3)", best, "ms", "< 50",
-                                 best < 50))
-    results.append(common.result("gui: 40k tensors shown after", min(g["shown_ms"] for g in gaps), "ms"))
+    # Medians of 5 fresh windows (not the best of 3): a user gets a typical run, not the luckiest one.
+    runs = [_bench(ctx, "load", many) for _ in range(5)]
+    gap = statistics.median(r["max_gap_ms"] for r in runs)
+    results.append(common.result("gui: max event-loop gap loading 40k tensors (median of 5)", gap, "ms", "< 50",
+                                 gap < 50))
+    results.append(common.result("gui: 40k tensors shown after (median)",
+                                 statistics.median(r["shown_ms"] for r in runs), "ms"))
+    click = statistics.median(r["first_click_ms"] for r in runs)
+    results.append(common.result("gui: first click on a tensor row, fresh window (median)", click, "ms", "< 100",
+                                 0 <= click < 100))
+    key = statistics.median(r["first_key_ms"] for r in runs)
+    results.append(common.result("gui: first keystroke in the filter, 40k tensors, fresh window (median)", key, "ms",
+                                 "< 100", 0 <= key < 100))
     f = _bench(ctx, "filter", huge)
     # As the window shows a file: top level expanded, the view relayout included.
     results.append(common.result("gui: filter %d rows, substring" % f["rows"], f["substring_ms"], "ms", "< 100",
@@ -39,7 +50,8 @@ def run(ctx):
                                  f["regex_ms"] < 100))
     results.append(common.result("gui: clear filter, %d rows" % f["rows"], f["clear_ms"], "ms", "< 100",
                                  f["clear_ms"] < 100))
-    results.append(common.result("gui: first filter incl. path cache", f["first_ms"], "ms"))
+    results.append(common.result("gui: first filter incl. path cache, 100k rows", f["first_ms"], "ms", "< 150",
+                                 f["first_ms"] < 150))
     results.append(common.result("gui: filter decision only (proxy, all rows)", f["proxy_only_ms"], "ms", "< 100",
                                  f["proxy_only_ms"] < 100))
     for kind in ("substring", "regex", "clear"):

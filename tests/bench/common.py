@@ -5,6 +5,7 @@ prints one table. ctx has .build, .data, .source, .ckpt (path of the ckpt binary
 """
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -50,6 +51,27 @@ def time_process(argv, repeat=3, env=None):
         best = elapsed if best is None else min(best, elapsed)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     return best, peak_mb
+
+
+def median_process(argv, repeat=5, env=None):
+    """Median wall time in seconds of `repeat` runs of argv to completion (not the best: users get the median)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def warm(path):
+    """Reads the file once so every side starts from the same (warm) page cache."""
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
+def load_average():
+    return os.getloadavg()[0]
 
 
 def peak_rss_mb(argv):

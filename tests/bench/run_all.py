@@ -26,6 +26,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
     failures = 0
+    print("machine: %d cores, load average %.2f %.2f %.2f at the start" % ((os.cpu_count(),) + os.getloadavg()))
     for script in sorted(glob.glob(os.path.join(here, "bench_*.py"))):
         name = os.path.splitext(os.path.basename(script))[0]
         if args.only and args.only not in name:
@@ -40,7 +41,8 @@ def main():
             print("  %-58s %12.4g %-8s %-18s %s" % (row["name"], row["value"], row["unit"], goal, verdict), flush=True)
             if row["ok"] is False:
                 failures += 1
-    print("benchmarks done: %d goal(s) missed" % failures)
+    print("benchmarks done: %d goal(s) missed; load average %.2f %.2f %.2f at the end"
+          % ((failures,) + os.getloadavg()))
 
 
 if __name__ == "__main__":
