@@ -8,7 +8,7 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins libgl1-mesa-dev libxkbcommon-dev
   libtorch-dev python3-torch python3-torchvision
   zlib1g-dev nlohmann-json3-dev libcli11-dev libxxhash-dev
-  xvfb xauth imagemagick
+  xvfb xauth imagemagick locales
   desktop-file-utils appstream dpkg-dev file libxml2-utils shared-mime-info libglib2.0-bin groff-base
 )
 
@@ -19,8 +19,19 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The locale test (tests/core/tst_graphbounds.cpp) parses numbers under a German locale, where "0.5" is "0,5".
+ensure_test_locale() {
+  if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+    [ "$(id -u)" -ne 0 ] && { echo "install-deps: run as root to generate de_DE.UTF-8"; return 0; }
+    sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen
+    grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' >> /etc/locale.gen
+    locale-gen >/dev/null
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  ensure_test_locale
   exit 0
 fi
 
@@ -29,3 +40,4 @@ sudo_cmd=()
 [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
 "${sudo_cmd[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+ensure_test_locale

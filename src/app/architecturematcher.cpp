@@ -3,6 +3,7 @@
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/architectureresolver.h"
+#include "app/workerguard.h"
 #include "models/matchoverlaybuilder.h"
 
 namespace ckpt::app
@@ -51,7 +52,12 @@ void ArchitectureMatcher::match(CheckpointPtr doc, const QString& archSpec)
         watcher->deleteLater();
         if (generation == m_generation) emit finished(watcher->result());
     });
-    watcher->setFuture(QtConcurrent::run([doc, archSpec] { return run(doc, archSpec); }));
+    watcher->setFuture(QtConcurrent::run(guardedWorker([doc, archSpec] { return run(doc, archSpec); },
+                                                       [](const Error& error) {
+                                                           MatchOutcome out;
+                                                           out.error = errorText(error);
+                                                           return out;
+                                                       })));
 }
 
 } // namespace ckpt::app

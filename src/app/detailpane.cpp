@@ -9,6 +9,7 @@
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/histogramchart.h"
+#include "app/workerguard.h"
 #include "models/formatting.h"
 
 namespace ckpt::app
@@ -226,7 +227,12 @@ void DetailPane::startStats(int index)
         emit statsFinished();
     });
     watcher->setFuture(
-        QtConcurrent::run([doc, index, cancel] { return computeTensorStats(doc, index, cancel.get()); }));
+        QtConcurrent::run(guardedWorker([doc, index, cancel] { return computeTensorStats(doc, index, cancel.get()); },
+                                        [](const Error& error) {
+                                            StatsAnswer answer;
+                                            answer.error = errorText(error);
+                                            return answer;
+                                        })));
 }
 
 } // namespace ckpt::app

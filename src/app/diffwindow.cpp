@@ -7,6 +7,7 @@
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/progressbarfeed.h"
+#include "app/workerguard.h"
 #include "models/diffheadline.h"
 #include "models/difftreemodel.h"
 #include "models/statuscolors.h"
@@ -194,7 +195,11 @@ void DiffWindow::start(CheckpointPtr left, const QString& leftPath, const QStrin
     }
     m_watcher = new QFutureWatcher<std::shared_ptr<Outcome>>(this);
     connect(m_watcher, &QFutureWatcherBase::finished, this, &DiffWindow::finish);
-    m_watcher->setFuture(QtConcurrent::run(job));
+    m_watcher->setFuture(QtConcurrent::run(guardedWorker(std::move(job), [](const Error& error) {
+        auto out = std::make_shared<Outcome>();
+        out->error = errorText(error);
+        return out;
+    })));
 }
 
 void DiffWindow::finish()

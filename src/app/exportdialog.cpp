@@ -16,6 +16,7 @@
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/progressbarfeed.h"
+#include "app/workerguard.h"
 #include "models/formatting.h"
 #include "models/statuscolors.h"
 #ifdef CKPT_HAVE_TENSOR_LOADER
@@ -358,7 +359,11 @@ bool ExportDialog::startExport()
     };
     m_watcher = new QFutureWatcher<std::shared_ptr<Outcome>>(this);
     connect(m_watcher, &QFutureWatcherBase::finished, this, &ExportDialog::finish);
-    m_watcher->setFuture(QtConcurrent::run(job));
+    m_watcher->setFuture(QtConcurrent::run(guardedWorker(std::move(job), [](const Error& error) {
+        auto outcome = std::make_shared<Outcome>();
+        outcome->message = errorText(error);
+        return outcome;
+    })));
     return true;
 }
 

@@ -5,6 +5,8 @@
 #include <QElapsedTimer>
 #include <QtConcurrent/QtConcurrent>
 
+#include "app/workerguard.h"
+
 namespace ckpt::app
 {
 
@@ -84,7 +86,11 @@ quint64 LoadController::open(const QString& path)
     auto* watcher = new QFutureWatcher<Outcome>(this);
     m_watchers.append(watcher);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, job, watcher] { finish(job, watcher); });
-    watcher->setFuture(QtConcurrent::run(work));
+    watcher->setFuture(QtConcurrent::run(guardedWorker(std::move(work), [](const Error& error) {
+        Outcome out;
+        out.error = error;
+        return out;
+    })));
     return job->generation;
 }
 

@@ -1,9 +1,11 @@
 // ckpt: the command-line face of Checkpoint Inspector. Subcommands register themselves (command.h).
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <map>
 
 #include "cli/command.h"
+#include "core/catchboundary.h"
 #include "core/version.h"
 
 namespace ckpt::cli
@@ -14,6 +16,26 @@ std::vector<Command>& commandRegistry()
     static std::vector<Command> commands;
     return commands;
 }
+
+namespace
+{
+
+// The catch boundary of every subcommand: whatever escapes the core (it should not) ends as one clear line and
+// exit 1, never std::terminate's abort. Output already written stays, but each subcommand writes its document
+// only once it has it whole, so a failure here leaves no partial JSON.
+int runGuarded(const std::string& name, const Runner& runner)
+{
+    try {
+        return runner();
+    } catch (...) {
+        std::string why = ckpt::currentExceptionAsError(name.c_str()).detail;
+        std::fflush(stdout);
+        std::cerr << "ckpt " << (why.empty() ? name + ": out of memory" : why) << "\n";
+        return ExitFailure;
+    }
+}
+
+} // namespace
 
 } // namespace ckpt::cli
 
@@ -68,7 +90,7 @@ int main(int argc, char** argv)
         return ExitUsage;
     }
     for (auto& [sub, runner] : runners)
-        if (sub->parsed()) return runner();
+        if (sub->parsed()) return runGuarded(sub->get_name(), runner);
     std::cout << app.help();
     return ExitUsage;
 }

@@ -17,12 +17,21 @@ constexpr size_t kMaxPickleStringBytes = 1ull << 31;   // one string/bytes liter
 constexpr size_t kMaxLongBytes = 4096;                 // LONG1/LONG4 payload
 constexpr uint32_t kDenseRecordKeys = 1u << 20;        // storage keys "0".."1048575" index a vector
 constexpr size_t kMaxGraphDepth = 1000;                // nesting when walking a value graph
-constexpr size_t kMaxTensorRank = 64;                  // dimensions of one tensor
-constexpr size_t kMaxZipEntries = 10000000;            // central-directory entries
+// Steps one walk over a value graph may take: a base plus this many per value of the document, so a graph that
+// names the same child many ways (2^40 paths from 80 nodes) costs time linear in the file, not in its paths.
+constexpr size_t kGraphWorkBase = 1u << 20;
+constexpr size_t kGraphWorkPerValue = 16;
+constexpr size_t kMaxTensorRebuildNesting = 8;             // rebuild calls inside rebuild calls (torch nests two deep)
+constexpr size_t kMemoDenseSlack = 1u << 16;               // memo vector may exceed twice its entry count by this much
+constexpr size_t kMaxTensorRank = 64;                      // dimensions of one tensor
+constexpr size_t kMaxZipEntries = 10000000;                // central-directory entries
 constexpr uint64_t kMaxInflatedRecordBytes = 4ull << 30;   // a deflated record (pickle) after inflation
 constexpr uint64_t kMaxInflateRatio = 1024;                // inflated/deflated, against deflate bombs
 constexpr uint64_t kMaxSafetensorsHeaderBytes = 100000000; // as the safetensors reference implementation
 constexpr size_t kMaxShards = 100000;                      // files in one sharded index
 constexpr uint64_t kMaxIndexJsonBytes = 256ull << 20;      // a *.index.json file
+constexpr uint64_t kMaxArchitectureJsonBytes = 256ull << 20; // an architecture spec (--against x.json)
+constexpr size_t kMaxCatalogJsonBytes = 64u << 20;           // the bundled architecture catalog
+constexpr size_t kMaxNamedPayloadGlobals = 16;               // dangerous globals named per dropped value
 
 } // namespace ckpt::limits

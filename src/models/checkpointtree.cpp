@@ -3,42 +3,18 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "core/limits.h"
+
 namespace ckpt::models
 {
 
 namespace
 {
 
-// The value one path step leads to, so container rows can say what they are ("OrderedDict", "Namespace").
-const Value* childValue(const Value* v, const PathElement& step)
+// A path step as a lookup key: names and indices apart, so "0" and 0 do not meet.
+std::string stepKey(const PathElement& step)
 {
-    if (!v) return nullptr;
-    auto matches = [&](const Value* k) {
-        if (!k) return false;
-        if (step.isIndex) return k->kind == ValueKind::Int && k->integer == step.index;
-        return k->kind == ValueKind::String && k->text == step.key;
-    };
-    auto inEntries = [&](const std::vector<std::pair<const Value*, const Value*>>& entries) -> const Value* {
-        for (const auto& e : entries)
-            if (matches(e.first)) return e.second;
-        return nullptr;
-    };
-    switch (v->kind) {
-    case ValueKind::Dict:
-        return inEntries(v->entries);
-    case ValueKind::List:
-    case ValueKind::Tuple:
-        if (step.isIndex && step.index >= 0 && size_t(step.index) < v->items.size())
-            return v->items[size_t(step.index)];
-        return nullptr;
-    case ValueKind::Object:
-        if (const Value* hit = inEntries(v->entries)) return hit;
-        if (step.isIndex && step.index >= 0 && size_t(step.index) < v->items.size())
-            return v->items[size_t(step.index)];
-        return childValue(v->state, step);
-    default:
-        return nullptr;
-    }
+    return step.isIndex ? "i" + std::to_string(step.index) : "s" + step.key;
 }
 
 std::string typeOf(const Value* v)
@@ -127,8 +103,50 @@ public:
     }
 
 private:
+    // The value one path step leads to, so container rows can say what they are ("OrderedDict", "Namespace").
+    // Each container's entries are indexed once (scanning them per tensor was quadratic in a wide dict), and an
+    // object's chain of states is followed at most kMaxGraphDepth hops (a state may be the object itself).
+    const Value* childValue(const Value* v, const PathElement& step)
+    {
+        for (size_t hop = 0; v && hop <= limits::kMaxGraphDepth; ++hop) {
+            switch (v->kind) {
+            case ValueKind::Dict:
+                return inEntries(v, step);
+            case ValueKind::List:
+            case ValueKind::Tuple:
+                if (step.isIndex && step.index >= 0 && size_t(step.index) < v->items.size())
+                    return v->items[size_t(step.index)];
+                return nullptr;
+            case ValueKind::Object:
+                if (const Value* hit = inEntries(v, step)) return hit;
+                if (step.isIndex && step.index >= 0 && size_t(step.index) < v->items.size())
+                    return v->items[size_t(step.index)];
+                v = v->state;
+                break;
+            default:
+                return nullptr;
+            }
+        }
+        return nullptr;
+    }
+
+    const Value* inEntries(const Value* v, const PathElement& step)
+    {
+        if (v->entries.empty()) return nullptr;
+        auto [index, fresh] = m_entryIndex.try_emplace(v);
+        if (fresh)
+            for (const auto& [key, value] : v->entries) {
+                if (key && key->kind == ValueKind::Int)
+                    index->second.emplace("i" + std::to_string(key->integer), value);
+                if (key && key->kind == ValueKind::String) index->second.emplace("s" + key->text, value);
+            }
+        auto hit = index->second.find(stepKey(step));
+        return hit == index->second.end() ? nullptr : hit->second;
+    }
+
     std::vector<TreeNode>& m_nodes;
     std::unordered_map<std::string, int> m_groups;
+    std::unordered_map<const Value*, std::unordered_map<std::string, const Value*>> m_entryIndex;
 };
 
 } // namespace

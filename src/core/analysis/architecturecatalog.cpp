@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "catalogblob.h"
+#include "core/limits.h"
 
 namespace ckpt
 {
@@ -16,8 +17,8 @@ namespace ckpt
 namespace
 {
 
-// The embedded catalog is ~1 MB of JSON; anything far larger means the blob is not what we committed.
-constexpr size_t kMaxCatalogJsonBytes = 64u << 20;
+// The embedded catalog is ~1 MB of JSON; anything far larger (kMaxCatalogJsonBytes) means the blob is not what
+// we committed.
 constexpr int kCatalogFormat = 1;
 constexpr size_t kMaxSuggestions = 3;
 
@@ -52,7 +53,7 @@ Result<std::string> inflateBlob(const unsigned char* data, size_t size)
                              "the built-in catalog is damaged (zlib error " + std::to_string(rc) + ")");
         }
         out.append(buffer, sizeof(buffer) - stream.avail_out);
-        if (out.size() > kMaxCatalogJsonBytes) {
+        if (out.size() > limits::kMaxCatalogJsonBytes) {
             inflateEnd(&stream);
             return makeError(Status::LimitExceeded, "the built-in catalog inflates beyond 64 MiB");
         }

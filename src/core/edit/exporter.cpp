@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "core/catchboundary.h"
 #include "core/edit/atomicfile.h"
 #include "core/edit/exportverifier.h"
 #include "core/edit/graphrewriter.h"
@@ -141,6 +142,11 @@ Result<RenamePlan> Exporter::plan() const
 }
 
 Result<ExportReport> Exporter::run(const std::string& output, const Progress& progress) const
+{
+    return catchBoundary("exporting", [&] { return runUnguarded(output, progress); });
+}
+
+Result<ExportReport> Exporter::runUnguarded(const std::string& output, const Progress& progress) const
 {
     const Checkpoint& input = *m_input;
     bool drop = m_options.dropDangerous;

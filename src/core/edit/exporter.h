@@ -67,6 +67,7 @@ public:
     void setSinkDecorator(SinkDecorator decorator) { m_decorator = std::move(decorator); }
 
 private:
+    Result<ExportReport> runUnguarded(const std::string& output, const Progress& progress) const;
     CheckpointPtr m_input;
     ExportOptions m_options;
     SinkDecorator m_decorator;

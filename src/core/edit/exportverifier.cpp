@@ -4,6 +4,7 @@
 
 #include <xxhash.h>
 
+#include "core/catchboundary.h"
 #include "core/edit/safetensorswriter.h"
 #include "core/format/loader.h"
 
@@ -43,7 +44,10 @@ TensorSignature tensorSignature(const Checkpoint& checkpoint, int tensor)
     return signature;
 }
 
-Result<VerifyCounts> verifyExport(const std::string& path, const ExportExpectation& expected)
+namespace
+{
+
+Result<VerifyCounts> verifyUnguarded(const std::string& path, const ExportExpectation& expected)
 {
     Result<CheckpointPtr> loaded = loadCheckpoint(path);
     if (!loaded) {
@@ -103,6 +107,13 @@ Result<VerifyCounts> verifyExport(const std::string& path, const ExportExpectati
         counts.keys = expected.keys.size();
     }
     return counts;
+}
+
+} // namespace
+
+Result<VerifyCounts> verifyExport(const std::string& path, const ExportExpectation& expected)
+{
+    return catchBoundary("verifying the export", [&] { return verifyUnguarded(path, expected); });
 }
 
 } // namespace ckpt

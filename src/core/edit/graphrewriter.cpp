@@ -1,12 +1,15 @@
 #include "core/edit/graphrewriter.h"
 
+#include <charconv>
+
 #include "core/limits.h"
 
 namespace ckpt
 {
 
 GraphRewriter::GraphRewriter(const Checkpoint& checkpoint, ValueArena& arena, const LocationMap& locations)
-    : m_checkpoint(checkpoint), m_arena(arena), m_locationMap(locations)
+    : m_checkpoint(checkpoint), m_arena(arena), m_locationMap(locations),
+      m_visitor(checkpoint.arena ? checkpoint.arena->size() : 0)
 {
     for (size_t i = 0; i < checkpoint.storages.size(); ++i)
         m_storageByKey.emplace(checkpoint.storages[i].key, static_cast<int>(i));
@@ -153,8 +156,14 @@ const Value* GraphRewriter::copyDevice(const Value* value)
     size_t colon = mapped.find(':');
     newArgs->items.push_back(string(mapped.substr(0, colon)));
     if (colon != std::string::npos) {
+        // from_chars, not stoll: a mapping such as "cuda:x" or "cuda:99999999999999999999" must not throw.
+        int64_t number = 0;
+        const std::string digits = mapped.substr(colon + 1);
+        auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+        if (parsed.ec != std::errc() || parsed.ptr != digits.data() + digits.size())
+            return fail(Status::Refused, "device `" + mapped + "` has no valid index", value);
         Value* index = m_arena.make(ValueKind::Int);
-        index->integer = std::stoll(mapped.substr(colon + 1));
+        index->integer = number;
         newArgs->items.push_back(index);
     }
     Value* out = m_arena.make(ValueKind::Object, value->offset);
@@ -199,8 +208,7 @@ const Value* GraphRewriter::copy(const Value* value, size_t depth)
     if (!value || failed()) return value;
     auto known = m_memo.find(value);
     if (known != m_memo.end()) return known->second;
-    if (depth > limits::kMaxGraphDepth)
-        return fail(Status::LimitExceeded, "the value graph nests deeper than kMaxGraphDepth", value);
+    if (!m_visitor.enter(depth)) return fail(Status::LimitExceeded, m_visitor.explain(), value);
     if (m_filter && (m_filter->mustGo(value) || (PayloadFilter::isTensorNode(value) && m_filter->culprit(value) &&
                                                  m_filter->tensorMustGo(value)))) {
         m_memo[value] = &m_removed; // the container that holds it records the drop, once per occurrence

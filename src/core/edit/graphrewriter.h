@@ -8,6 +8,7 @@
 #include "core/edit/locationmap.h"
 #include "core/edit/payloadfilter.h"
 #include "core/edit/renameplan.h"
+#include "core/graph/graphvisitor.h"
 #include "core/model/checkpoint.h"
 #include "core/result.h"
 
@@ -70,6 +71,7 @@ private:
     const Value* m_renameDict = nullptr;
     const RenamePlan* m_plan = nullptr;
     std::unordered_map<const Value*, const Value*> m_memo;
+    GraphVisitor m_visitor; // each value is copied once (m_memo); depth and work are bounded all the same
     std::unordered_map<std::string, int> m_storageByKey;
     std::unordered_map<int, std::string> m_newKey;
     std::vector<int> m_storages;

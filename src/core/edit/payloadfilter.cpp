@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/analysis/securityscan.h"
+#include "core/graph/graphvisitor.h"
 
 namespace ckpt
 {
@@ -80,6 +81,7 @@ void PayloadFilter::scan(const Value* root, const std::vector<std::pair<const Va
         }
         forEachPart(value, [&](const Value* child) { reach(value, child); });
     }
+    m_namingBudget = GraphVisitor::workBudgetFor(seen.size());
     for (const Value* global : dangerous) {
         if (!m_culprit.emplace(global, global).second) continue;
         std::vector<const Value*> up{global};
@@ -144,9 +146,10 @@ std::vector<const Value*> PayloadFilter::dangerousGlobalsIn(const Value* value) 
     // Only values that carry one are entered, so this walks the payload, not the weights around it.
     std::unordered_set<const Value*> seen{value};
     std::vector<const Value*> pending{value};
-    while (!pending.empty() && found.size() < kMaxNamed) {
+    while (!pending.empty() && found.size() < kMaxNamed && m_namingWork < m_namingBudget) {
         const Value* at = pending.back();
         pending.pop_back();
+        ++m_namingWork;
         if (at->kind == ValueKind::Global) {
             if (at != first && isDangerous(at) && std::none_of(found.begin(), found.end(), [&](const Value* g) {
                     return qualifiedName(g) == qualifiedName(at);
@@ -210,7 +213,18 @@ bool PayloadFilter::tensorMustGo(const Value* tensor) const
 
 bool PayloadFilter::tensorMustGo(const Value* tensor, int depth) const
 {
-    if (depth > 8 || mustGo(tensor)) return true; // torch nests rebuilds two deep (parameter of a tensor)
+    auto known = m_tensorVerdicts.find(tensor);
+    if (known != m_tensorVerdicts.end()) return known->second;
+    // torch nests rebuilds two deep (parameter of a tensor); deeper (or a cycle) is no tensor torch wrote.
+    if (depth > static_cast<int>(limits::kMaxTensorRebuildNesting)) return true;
+    bool verdict = judgeTensor(tensor, depth);
+    m_tensorVerdicts.emplace(tensor, verdict);
+    return verdict;
+}
+
+bool PayloadFilter::judgeTensor(const Value* tensor, int depth) const
+{
+    if (mustGo(tensor)) return true;
     const Value* args = tensor->args;
     if (!args || args->kind != ValueKind::Tuple) return false;
     for (size_t i = 0; i < args->items.size(); ++i) {

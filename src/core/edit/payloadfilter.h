@@ -7,6 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "core/limits.h"
 #include "core/pickle/value.h"
 
 namespace ckpt
@@ -50,9 +51,10 @@ public:
     // without it, so it goes whole.
     bool tensorMustGo(const Value* tensor) const;
     // Every dangerous Global reachable from `value`, the one that explains it best first (what it is called
-    // through, else any); at most kMaxNamed, so a report stays readable whatever the file holds.
+    // through, else any); at most kMaxNamed, so a report stays readable whatever the file holds. All calls together
+    // walk at most a budget linear in the graph; past it, each names only its first global.
     std::vector<const Value*> dangerousGlobalsIn(const Value* value) const;
-    static constexpr size_t kMaxNamed = 16;
+    static constexpr size_t kMaxNamed = limits::kMaxNamedPayloadGlobals;
 
     static bool isTensorNode(const Value* value);
     static Slot slotOf(const Value* tensor, size_t index);
@@ -63,10 +65,18 @@ private:
     bool isDangerous(const Value* global) const;
     template <typename Visit> void forEachPart(const Value* value, Visit&& visit) const;
     bool tensorMustGo(const Value* tensor, int depth) const;
+    bool judgeTensor(const Value* tensor, int depth) const;
 
     std::unordered_map<const Value*, const Value*> m_culprit;             // value -> a dangerous Global it reaches
     mutable std::unordered_map<const Value*, bool> m_verdicts;            // Global node -> dangerous
     std::unordered_multimap<const Value*, const Value*> m_replacedStates; // object -> an earlier BUILD state
+    // tensorMustGo answers per node: a rebuild whose arguments name the same nested rebuild many times would
+    // otherwise be judged (arguments)^nesting times.
+    mutable std::unordered_map<const Value*, bool> m_tensorVerdicts;
+    // Naming globals walks the payload once per dropped value; together the walks stay within a work budget
+    // linear in the graph (GraphVisitor::workBudgetFor), after which only the first global is named.
+    size_t m_namingBudget = limits::kGraphWorkBase;
+    mutable size_t m_namingWork = 0;
 };
 
 } // namespace ckpt

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <string_view>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
@@ -62,11 +65,22 @@ VoidResult SafetensorsWriter::write(ZipWriterSink& sink, const std::vector<Safet
                                     const std::map<std::string, std::string>& metadata, std::vector<uint64_t>* hashes,
                                     const Progress* progress)
 {
-    nlohmann::ordered_json header = nlohmann::ordered_json::object();
-    nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+    // The header is written member by member in the tensors' order: nlohmann::ordered_json would keep that order
+    // by a linear search per insert (quadratic for 100,000 tensors). Names are dumped strictly: a name that is
+    // not UTF-8 cannot be a safetensors key, and is refused rather than silently changed.
+    auto quoted = [](const std::string& textIn) -> std::optional<std::string> {
+        try {
+            return nlohmann::json(textIn).dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+        } catch (const nlohmann::json::exception&) {
+            return std::nullopt;
+        }
+    };
+    nlohmann::json meta = nlohmann::json::object();
     for (const auto& [key, value] : metadata)
         meta[key] = value;
-    header["__metadata__"] = std::move(meta);
+    std::string text = "{\"__metadata__\":" + meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::unordered_set<std::string_view> names;
+    names.reserve(tensors.size());
     uint64_t offset = 0;
     uint64_t total = 0;
     for (const SafetensorsTensor& tensor : tensors) {
@@ -75,17 +89,21 @@ VoidResult SafetensorsWriter::write(ZipWriterSink& sink, const std::vector<Safet
             return makeError(Status::Refused, "tensor `" + tensor.name + "` has dtype " +
                                                   std::string(dtypeName(tensor.dtype)) +
                                                   ", which the safetensors format cannot hold");
-        if (header.contains(tensor.name))
+        if (tensor.name == "__metadata__" || !names.insert(tensor.name).second)
             return makeError(Status::Refused, "two tensors are both named `" + tensor.name + "`");
         if (!tensor.data && elementCount(tensor.shape) > 0)
             return makeError(Status::Unsupported, "tensor `" + tensor.name + "` has no bytes to write");
+        std::optional<std::string> key = quoted(tensor.name);
+        if (!key) return makeError(Status::Refused, "tensor name `" + tensor.name + "` is not valid UTF-8");
         uint64_t size = elementCount(tensor.shape) * dtypeElementSize(tensor.dtype);
-        header[tensor.name] = {
-            {"dtype", std::string(*name)}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + size}}};
+        // Members in the order safetensors' own writer uses (dtype, shape, data_offsets).
+        text += "," + *key + ":{\"dtype\":" + nlohmann::json(std::string(*name)).dump() +
+                ",\"shape\":" + nlohmann::json(tensor.shape).dump() + ",\"data_offsets\":[" + std::to_string(offset) +
+                "," + std::to_string(offset + size) + "]}";
         offset += size;
     }
+    text += "}";
     total = offset;
-    std::string text = header.dump();
     text.append((8 - text.size() % 8) % 8, ' '); // the buffer starts 8-aligned after the u64 length
     uint64_t length = text.size();
     char prefix[8];

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "core/graph/graphvisitor.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -65,16 +66,21 @@ class MetadataBuilder
 public:
     explicit MetadataBuilder(ValueArena& arena) : m_arena(arena) {}
 
-    void walk(const Value* module, const std::string& path, size_t depth)
+    // Like state_dict(), a child named twice gets an entry under each name; the visitor cuts cycles and ends a
+    // graph whose paths multiply (a child named twice per level, 40 levels deep) at its work budget.
+    void walk(GraphVisitor& visitor, const Value* module, const std::string& path, size_t depth)
     {
-        if (!module || depth > limits::kMaxGraphDepth) return;
+        if (!module || !visitor.enter(depth)) return;
+        GraphVisitor::PathGuard onPath(visitor, module);
+        if (!onPath.ok()) return;
+        if (!visitor.spend(1 + path.size() / 8)) return; // the names it keeps, like the steps, stay linear
         if (std::optional<int64_t> version = moduleVersion(module)) m_entries.emplace_back(path, *version);
         const Value* attrs = attributes(module);
         const Value* children = attrs ? attrs->find("_modules") : nullptr;
-        if (!children) return;
+        if (!children || !visitor.spend(children->entries.size())) return;
         for (const auto& [name, child] : children->entries) {
             if (!name || !name->isString() || !child || child->kind != ValueKind::Object) continue;
-            walk(child, path.empty() ? name->text : path + "." + name->text, depth + 1);
+            walk(visitor, child, path.empty() ? name->text : path + "." + name->text, depth + 1);
         }
     }
 
@@ -174,7 +180,9 @@ Result<const Value*> buildDerivedStateDict(const Checkpoint& checkpoint, const W
         if (!node) return makeError(Status::Unsupported, "weight `" + entry.key + "` is not a pickled tensor");
         dict->entries.emplace_back(metadata.string(plan.rename(entry.key)), plainTensor(node));
     }
-    metadata.walk(resolvePath(checkpoint.root, set.at), "", 0);
+    GraphVisitor visitor(checkpoint.arena ? checkpoint.arena->size() : 0);
+    metadata.walk(visitor, resolvePath(checkpoint.root, set.at), "", 0);
+    if (visitor.stopped()) return makeError(Status::LimitExceeded, "module versions (_metadata): " + visitor.explain());
     if (!metadata.empty()) {
         Value* state = arena.make(ValueKind::Dict);
         state->entries.emplace_back(metadata.string("_metadata"), metadata.build(plan));

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/catchboundary.h"
 #include "core/format/formatloaders.h"
 
 namespace ckpt
@@ -63,7 +64,10 @@ Result<Format> sniffFormat(const std::string& path)
     return sniff(*file.value());
 }
 
-Result<CheckpointPtr> loadCheckpoint(const std::string& path, const Progress& progress)
+namespace
+{
+
+Result<CheckpointPtr> loadUnguarded(const std::string& path, const Progress& progress)
 {
     auto file = MappedFile::open(path);
     if (!file) return file.error();
@@ -90,6 +94,13 @@ Result<CheckpointPtr> loadCheckpoint(const std::string& path, const Progress& pr
     }
     if (!loaded) return loaded.error();
     return CheckpointPtr(std::move(loaded).value());
+}
+
+} // namespace
+
+Result<CheckpointPtr> loadCheckpoint(const std::string& path, const Progress& progress)
+{
+    return catchBoundary("loading", [&] { return loadUnguarded(path, progress); });
 }
 
 } // namespace ckpt

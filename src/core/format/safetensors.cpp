@@ -3,6 +3,7 @@
 
 #include "core/format/formatloaders.h"
 #include "core/io/bytereader.h"
+#include "core/io/jsonkeyorder.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -24,9 +25,10 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
     const uint64_t bufferStart = 8 + headerSize;
     const uint64_t bufferSize = file->size() - bufferStart;
 
-    nlohmann::ordered_json header = nlohmann::ordered_json::parse(headerText, nullptr, false);
-    if (header.is_discarded() || !header.is_object())
+    std::optional<JsonWithOrder> parsed = parseJsonKeepingOrder(headerText);
+    if (!parsed || !parsed->doc.is_object())
         return makeError(Status::Corrupt, "safetensors header is not a JSON object", 8);
+    const nlohmann::json& header = parsed->doc;
 
     auto doc = std::make_unique<Checkpoint>();
     doc->file = file->path();
@@ -35,13 +37,18 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
     doc->format = Format::Safetensors;
     doc->kind = Kind::StateDict;
     WeightSet set;
-    for (auto it = header.begin(); it != header.end(); ++it) {
-        const std::string& name = it.key();
-        const auto& entry = it.value();
+    doc->storages.reserve(parsed->order.size());
+    doc->tensors.reserve(parsed->order.size());
+    set.entries.reserve(parsed->order.size());
+    for (const std::string& name : parsed->order) { // file order, as safetensors' own readers list tensors
+        const auto& entry = header.at(name);
         if (name == "__metadata__") {
             if (entry.is_object())
                 for (auto m = entry.begin(); m != entry.end(); ++m)
-                    doc->metadata[m.key()] = m.value().is_string() ? m.value().get<std::string>() : m.value().dump();
+                    doc->metadata[m.key()] =
+                        m.value().is_string()
+                            ? m.value().get<std::string>()
+                            : m.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             continue;
         }
         auto bad = [&](const std::string& why) {

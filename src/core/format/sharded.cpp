@@ -2,11 +2,13 @@
 // torch-zip shards. Each shard is opened with the ordinary loader; the set's weights follow weight_map order.
 #include <filesystem>
 #include <map>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "core/format/formatloaders.h"
 #include "core/format/loader.h"
+#include "core/io/jsonkeyorder.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -17,9 +19,11 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
     if (index->size() > limits::kMaxIndexJsonBytes)
         return makeError(Status::LimitExceeded, "index file is over the limit kMaxIndexJsonBytes");
     std::string_view text(reinterpret_cast<const char*>(index->data()), index->size());
-    nlohmann::ordered_json json = nlohmann::ordered_json::parse(text, nullptr, false);
-    if (json.is_discarded() || !json.is_object() || !json.contains("weight_map") || !json["weight_map"].is_object())
+    std::optional<JsonWithOrder> parsed = parseJsonKeepingOrder(text, "weight_map");
+    if (!parsed || !parsed->doc.is_object() || !parsed->doc.contains("weight_map") ||
+        !parsed->doc["weight_map"].is_object())
         return makeError(Status::Corrupt, "index file is not JSON with a \"weight_map\" object");
+    const nlohmann::json& json = parsed->doc;
 
     auto doc = std::make_unique<Checkpoint>();
     doc->file = index->path();
@@ -29,17 +33,23 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
     doc->kind = Kind::StateDict;
     if (json.contains("metadata") && json["metadata"].is_object())
         for (auto m = json["metadata"].begin(); m != json["metadata"].end(); ++m)
-            doc->metadata[m.key()] = m.value().is_string() ? m.value().get<std::string>() : m.value().dump();
+            doc->metadata[m.key()] = m.value().is_string()
+                                         ? m.value().get<std::string>()
+                                         : m.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
     const std::filesystem::path folder = std::filesystem::path(index->path()).parent_path();
     std::map<std::string, size_t> shardIndex; // shard file -> index in doc->parts
     std::vector<size_t> storageBase;          // where each part's storages start in doc->storages
+    // Per part, its main weight set's tensors by key: looking each of 100,000 keys up by scanning was quadratic.
+    std::vector<std::unordered_map<std::string_view, int>> tensorByKey;
     WeightSet set;
     const auto& map = json["weight_map"];
-    for (auto it = map.begin(); it != map.end(); ++it) {
-        if (!it.value().is_string())
-            return makeError(Status::Corrupt, "weight_map entry '" + it.key() + "' is not a file name");
-        std::string shardName = it.value().get<std::string>();
+    doc->tensors.reserve(parsed->order.size());
+    set.entries.reserve(parsed->order.size());
+    for (const std::string& key : parsed->order) { // weight_map order, as the file lists it
+        const auto& value = map.at(key);
+        if (!value.is_string()) return makeError(Status::Corrupt, "weight_map entry '" + key + "' is not a file name");
+        std::string shardName = value.get<std::string>();
         if (shardName.find("..") != std::string::npos || std::filesystem::path(shardName).is_absolute())
             return makeError(Status::Refused, "weight_map names a shard outside the index's folder: " + shardName);
         auto found = shardIndex.find(shardName);
@@ -72,25 +82,26 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
             for (const Finding& finding : part.findings)
                 doc->findings.push_back({finding.severity, shardName + ": " + finding.what});
             doc->parts.push_back(shard.value());
+            auto& byKey = tensorByKey.emplace_back();
+            if (const WeightSet* weights = part.mainWeightSet())
+                for (const WeightEntry& entry : weights->entries)
+                    if (entry.tensor >= 0) byKey.emplace(entry.key, entry.tensor); // the first of a repeated key
             found = shardIndex.emplace(shardName, doc->parts.size() - 1).first;
             progress.tick(shardIndex.size(), map.size());
         }
         // The set's tensors are listed in weight_map order, named by their key, as a merged state dict would be.
         const Checkpoint& part = *doc->parts[found->second];
-        const WeightSet* weights = part.mainWeightSet();
         int tensor = -1;
-        if (weights)
-            for (const WeightEntry& entry : weights->entries)
-                if (entry.key == it.key() && entry.tensor >= 0) {
-                    TensorInfo copy = part.tensors[entry.tensor];
-                    if (copy.storage >= 0) copy.storage += static_cast<int>(storageBase[found->second]);
-                    copy.parts.clear();
-                    copy.path = {PathElement::name(it.key())};
-                    doc->tensors.push_back(std::move(copy));
-                    tensor = static_cast<int>(doc->tensors.size() - 1);
-                    break;
-                }
-        set.entries.push_back(WeightEntry{it.key(), tensor});
+        const auto& byKey = tensorByKey[found->second];
+        if (auto hit = byKey.find(key); hit != byKey.end()) {
+            TensorInfo copy = part.tensors[hit->second];
+            if (copy.storage >= 0) copy.storage += static_cast<int>(storageBase[found->second]);
+            copy.parts.clear();
+            copy.path = {PathElement::name(key)};
+            doc->tensors.push_back(std::move(copy));
+            tensor = static_cast<int>(doc->tensors.size() - 1);
+        }
+        set.entries.push_back(WeightEntry{key, tensor});
     }
     doc->weightSets.push_back(std::move(set));
     return doc;

@@ -100,30 +100,34 @@ bool TensorRebuilder::isRebuildCallable(const Value* callable) const
     return verdict;
 }
 
-TensorRebuilder::Prototype TensorRebuilder::parse(const Value* node)
+TensorRebuilder::Prototype TensorRebuilder::parse(const Value* node, size_t nesting)
 {
     Prototype proto;
     proto.info.node = node;
-    parseCall(node->callable, node->args, proto, 0);
+    parseCall(node->callable, node->args, proto, nesting);
     return proto;
 }
 
-void TensorRebuilder::parseCall(const Value* function, const Value* args, Prototype& proto, int depth)
+void TensorRebuilder::parseCall(const Value* function, const Value* args, Prototype& proto, size_t nesting)
 {
     TensorInfo& info = proto.info;
     const std::vector<const Value*>& a = tupleItems(args);
     const std::string name = function && function->kind == ValueKind::Global ? function->text2 : std::string();
-    if (depth > 8) {
-        info.problem = "tensor rebuild calls nest too deeply";
+    if (nesting > limits::kMaxTensorRebuildNesting) {
+        info.problem = "tensor rebuild calls nest deeper than the limit kMaxTensorRebuildNesting";
+        return;
+    }
+    if (!m_visitor.spend()) {
+        info.problem = m_visitor.explain();
         return;
     }
     if (name == "_rebuild_from_type_v2" && a.size() >= 3) { // (func, new_type, args, state)
-        parseCall(a[0], a[2], proto, depth + 1);
+        parseCall(a[0], a[2], proto, nesting + 1);
         return;
     }
     if ((name == "_rebuild_parameter" || name == "_rebuild_parameter_with_state") && a.size() >= 2 &&
         isTensorNode(a[0])) {
-        parseCall(a[0]->callable, a[0]->args, proto, depth + 1);
+        parseCall(a[0]->callable, a[0]->args, proto, nesting + 1);
         info.parameter = true;
         info.requiresGrad = readBool(a[1]);
         return;
@@ -176,7 +180,15 @@ void TensorRebuilder::parseCall(const Value* function, const Value* args, Protot
         readIntTuple(data[count], info.shape);
         const Value* values = data[count - 1];
         if (isTensorNode(values)) {
-            Prototype valuesProto = parse(values);
+            // A `values` that leads back to a tensor being parsed (itself, through a memoised list appended to after
+            // the REDUCE) recursed forever; the nesting also goes on counting instead of restarting in parse().
+            if (values == info.node || m_parsing.count(values)) {
+                info.problem = "sparse tensor values: tensor rebuild call refers to itself";
+                return;
+            }
+            m_parsing.insert(info.node);
+            Prototype valuesProto = parse(values, nesting + 1);
+            m_parsing.erase(info.node);
             info.dtype = valuesProto.info.dtype;
             info.location = valuesProto.info.location;
         }
@@ -333,15 +345,24 @@ void TensorRebuilder::checkBounds(TensorInfo& info) const
     }
     if (numel == 0 || info.storage < 0) return;
     const StorageInfo& storage = m_doc.storages[info.storage];
-    uint64_t end = 0;
-    if (__builtin_add_overflow(last, static_cast<uint64_t>(info.offset), &end) || end >= storage.numel)
-        info.problem = "tensor view reaches past the end of storage '" + storage.key + "'";
+    // In bytes, with this view's own element size: an untyped storage first viewed as uint8 and then as float64
+    // must not let the second view reach 8x past the record, as a count in the first view's elements did.
+    uint64_t end = 0, endBytes = 0;
+    if (__builtin_add_overflow(last, static_cast<uint64_t>(info.offset), &end) ||
+        __builtin_add_overflow(end, uint64_t{1}, &end) || mulOverflows(end, elementSize, endBytes) ||
+        endBytes > storage.nbytes)
+        info.problem = "tensor view reaches past the end of storage '" + storage.key + "' (" +
+                       std::string(dtypeName(info.dtype)) + " view of " + std::to_string(storage.nbytes) + " bytes)";
     else if (!storage.available)
         info.problem = "storage '" + storage.key + "' bytes are not available";
 }
 
-int TensorRebuilder::emit(const Value* node, const Path& path)
+int TensorRebuilder::emit(const Value* node, const Path& path, size_t depth)
 {
+    // Components (sparse indices, per-channel scales) are emitted below their tensor; a component that leads back
+    // to a tensor being emitted is a cycle, and each emission is one step of the walk's work budget, so a chain
+    // of tensors that name each other twice per level stays linear in the file.
+    if (!m_visitor.enter(depth)) return -1;
     // A node reached again (memo sharing, tied weights) is a copy of its first emission at a new path;
     // a new node is parsed once and moved in, so the common case copies nothing.
     Prototype proto;
@@ -353,7 +374,7 @@ int TensorRebuilder::emit(const Value* node, const Path& path)
             proto.parts.push_back({p.path.empty() ? std::string() : p.path.back().key, p.node});
         }
     } else {
-        proto = parse(node);
+        proto = parse(node, 0);
     }
     proto.info.path = path;
     proto.info.parts.clear();
@@ -361,11 +382,26 @@ int TensorRebuilder::emit(const Value* node, const Path& path)
     int index = static_cast<int>(m_doc.tensors.size() - 1);
     m_emitted.emplace(node, index);
     std::vector<int> parts;
+    // Only a tensor with components can lead back to itself, so only those pay for the on-path set.
+    std::optional<GraphVisitor::PathGuard> onPath;
+    if (!proto.parts.empty()) onPath.emplace(m_visitor, node);
     for (const auto& [partName, partNode] : proto.parts) {
         if (!isTensorNode(partNode)) continue;
-        Path partPath = path;
-        partPath.push_back(PathElement::name(partName));
-        int part = emit(partNode, partPath);
+        int part = -1;
+        if (!m_visitor.onPath(partNode)) {
+            Path partPath = path;
+            partPath.push_back(PathElement::name(partName));
+            part = emit(partNode, partPath, depth + 1);
+        }
+        if (part < 0) {
+            if (m_doc.tensors[index].problem.empty())
+                m_doc.tensors[index].problem =
+                    "component `" + partName + "` " +
+                    (m_visitor.stopped()
+                         ? "was not read: " + m_visitor.explain()
+                         : std::string("refers back to its tensor (tensor rebuild call refers to itself)"));
+            continue;
+        }
         m_doc.tensors[part].component = true;
         parts.push_back(part);
     }

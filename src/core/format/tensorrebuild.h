@@ -4,9 +4,11 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/format/torchgraph.h"
+#include "core/graph/graphvisitor.h"
 #include "core/model/checkpoint.h"
 
 namespace ckpt
@@ -18,11 +20,16 @@ namespace ckpt
 class TensorRebuilder
 {
 public:
-    TensorRebuilder(Checkpoint& doc, RecordLocator locate) : m_doc(doc), m_locate(std::move(locate)) {}
+    // Every rebuild and emission runs under `visitor`'s budgets (shared with the walk that finds the tensors).
+    TensorRebuilder(Checkpoint& doc, RecordLocator locate, GraphVisitor& visitor)
+        : m_doc(doc), m_locate(std::move(locate)), m_visitor(visitor)
+    {
+    }
 
     bool isTensorNode(const Value* v) const;
-    // Appends the tensor (and its sparse/quantized components) at `path`; returns its index in doc.tensors.
-    int emit(const Value* node, const Path& path);
+    // Appends the tensor (and its sparse/quantized components) at `path`; returns its index in doc.tensors, or -1
+    // when the walk's budget ran out. `depth`: how deep `path` lies in the graph walk.
+    int emit(const Value* node, const Path& path, size_t depth = 0);
     // The index of the first tensor emitted for `node`, or -1.
     int emittedIndex(const Value* node) const
     {
@@ -35,8 +42,8 @@ private:
         TensorInfo info;
         std::vector<std::pair<std::string, const Value*>> parts; // component name, tensor node
     };
-    Prototype parse(const Value* node);
-    void parseCall(const Value* function, const Value* args, Prototype& proto, int depth);
+    Prototype parse(const Value* node, size_t nesting);
+    void parseCall(const Value* function, const Value* args, Prototype& proto, size_t nesting);
     void parseStrided(const std::vector<const Value*>& a, size_t sizeAt, Prototype& proto,
                       std::optional<DType> dtypeOverride);
     int storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info);
@@ -46,6 +53,8 @@ private:
 
     Checkpoint& m_doc;
     RecordLocator m_locate;
+    GraphVisitor& m_visitor;
+    std::unordered_set<const Value*> m_parsing;      // rebuild calls being parsed (emit's on-path set is the visitor's)
     std::unordered_map<const Value*, int> m_emitted; // node -> its first tensor in doc.tensors
     int findStorage(const std::string& key) const;
     void rememberStorage(const std::string& key, int index);

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "core/format/tensorrebuild.h"
+#include "core/graph/graphvisitor.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -39,6 +40,22 @@ bool isModuleObject(const Value* v)
     return attrs && attrs->find("_modules") && attrs->find("_parameters");
 }
 
+// What recording `path` once more costs the work budget: each element, and its text by the 8 bytes, so that the
+// names and paths a walk stores (a deep path repeated for every reference below it) stay within memory linear in
+// the file, like the number of steps.
+size_t recordCost(const Path& path)
+{
+    size_t bytes = 0;
+    for (const PathElement& element : path)
+        bytes += element.key.size();
+    return 1 + path.size() + bytes / 8;
+}
+
+size_t nameCost(const std::string& prefix, const std::string& name)
+{
+    return 1 + (prefix.size() + name.size()) / 8;
+}
+
 PathElement keyElement(const Value* key)
 {
     if (key && key->kind == ValueKind::Int) return PathElement::at(key->integer);
@@ -49,9 +66,12 @@ PathElement keyElement(const Value* key)
 class Walker
 {
 public:
-    Walker(Checkpoint& doc, TensorRebuilder& rebuilder) : m_doc(doc), m_rebuilder(rebuilder) {}
+    Walker(Checkpoint& doc, TensorRebuilder& rebuilder, GraphVisitor& visitor, GraphVisitor& deriving)
+        : m_doc(doc), m_rebuilder(rebuilder), m_visitor(visitor), m_deriving(deriving)
+    {
+    }
 
-    void walk(const Value* v, Path& path, int depth, bool insideModule);
+    void walk(const Value* v, Path& path, size_t depth, bool insideModule);
     void deriveTorchScriptWeights(const Value* root);
     // Points every weight-set entry at the tensor emitted for its node.
     void resolveEntries();
@@ -59,9 +79,8 @@ public:
 private:
     void maybeWeightSet(const Value* dict, const Path& path, bool insideModule);
     void deriveModuleWeights(const Value* module, const Path& at);
-    void collectModule(const Value* module, const std::string& prefix, size_t set, int depth,
-                       std::unordered_set<const Value*>& active);
-    void collectScriptModule(const Value* object, const std::string& prefix, size_t set, int depth);
+    void collectModule(const Value* module, const std::string& prefix, size_t set, size_t depth);
+    void collectScriptModule(const Value* object, const std::string& prefix, size_t set, size_t depth);
     void addEntry(size_t set, std::string key, const Value* node)
     {
         m_doc.weightSets[set].entries.push_back(WeightEntry{std::move(key), -1});
@@ -80,29 +99,33 @@ private:
 
     Checkpoint& m_doc;
     TensorRebuilder& m_rebuilder;
-    std::unordered_set<const Value*> m_expanded;         // containers already walked (memo sharing)
+    GraphVisitor& m_visitor; // containers are expanded once (memo sharing); depth and work are bounded
+    // state_dict() names of whole models have a budget of their own: a module graph whose paths multiply ends its
+    // derivation, not the listing of the file's tensors and values.
+    GraphVisitor& m_deriving;
     std::vector<std::vector<const Value*>> m_entryNodes; // per weight set, the node of each entry
 };
 
-void Walker::walk(const Value* v, Path& path, int depth, bool insideModule)
+void Walker::walk(const Value* v, Path& path, size_t depth, bool insideModule)
 {
     if (!v) return;
-    if (depth > static_cast<int>(limits::kMaxGraphDepth)) {
-        m_doc.findings.push_back({Severity::Unknown, "value nesting deeper than the limit kMaxGraphDepth at " +
-                                                         pathToString(path) + "; the rest is not shown"});
+    if (!m_visitor.enter(depth)) {
+        if (!m_visitor.stopped())
+            m_doc.findings.push_back({Severity::Unknown, "value nesting deeper than the limit kMaxGraphDepth at " +
+                                                             pathToString(path) + "; the rest is not shown"});
         return;
     }
     if (m_rebuilder.isTensorNode(v)) {
-        m_rebuilder.emit(v, path);
+        if (m_visitor.spend(recordCost(path))) m_rebuilder.emit(v, path, depth);
         return;
     }
     bool list = v->kind == ValueKind::List || v->kind == ValueKind::Tuple;
     const Value* attrs = attributeDict(v);
     if (!list && !attrs && !isDictLike(v)) {
-        m_doc.values.push_back(PlainValue{path, v});
+        if (m_visitor.spend(recordCost(path))) m_doc.values.push_back(PlainValue{path, v});
         return;
     }
-    if (!m_expanded.insert(v).second) return; // shared container: walked at its first path
+    if (!m_visitor.firstVisit(v)) return; // shared container: walked at its first path
 
     auto walkItems = [&](const std::vector<const Value*>& items, bool inside) {
         for (size_t i = 0; i < items.size(); ++i) {
@@ -153,30 +176,43 @@ void Walker::maybeWeightSet(const Value* dict, const Path& path, bool insideModu
 void Walker::deriveModuleWeights(const Value* module, const Path& at)
 {
     size_t set = newSet(at, true, nullptr);
-    std::unordered_set<const Value*> active;
-    collectModule(module, "", set, 0, active);
+    collectModule(module, "", set, 0);
+    if (m_deriving.stopped()) {
+        // A state dict cut short is a wrong one (an export would write it as the model's): none is derived.
+        m_doc.weightSets[set].entries.clear();
+        m_entryNodes[set].clear();
+        m_doc.findings.push_back({Severity::Unknown, "the weights of the model at " +
+                                                         (at.empty() ? std::string("the root") : pathToString(at)) +
+                                                         " are not derived: " + m_deriving.explain()});
+    }
 }
 
-// Mirrors nn.Module.state_dict(): own parameters, then persistent buffers, then children, recursively.
-void Walker::collectModule(const Value* module, const std::string& prefix, size_t set, int depth,
-                           std::unordered_set<const Value*>& active)
+// Mirrors nn.Module.state_dict(): own parameters, then persistent buffers, then children, recursively. A child
+// reached under several names is named under each, as state_dict() does; a cycle is cut, and the work budget
+// (each call and each entry it reads is a step) ends a graph whose paths multiply, with a finding.
+void Walker::collectModule(const Value* module, const std::string& prefix, size_t set, size_t depth)
 {
-    if (depth > static_cast<int>(limits::kMaxGraphDepth) || !active.insert(module).second) return;
+    if (!m_deriving.enter(depth)) return;
+    GraphVisitor::PathGuard onPath(m_deriving, module);
+    if (!onPath.ok()) return;
     const Value* attrs = attributeDict(module);
+    if (!attrs || !m_deriving.spend(attrs->entries.size())) return; // the find()s below read every attribute
     std::unordered_set<std::string> nonPersistent;
     if (const Value* np = attrs->find("_non_persistent_buffers_set")) {
         // builtins.set([...]) pickles as REDUCE(set, ([names],)); EMPTY_SET + ADDITEMS also occurs.
         const Value* names = np;
         if (np->kind == ValueKind::Object && np->args && !np->args->items.empty()) names = np->args->items[0];
+        if (!m_deriving.spend(names->items.size())) return;
         for (const Value* name : names->items)
             if (name && name->isString()) nonPersistent.insert(name->text);
     }
     auto addTensors = [&](const char* field, bool skipNonPersistent) {
         const Value* dict = attrs->find(field);
-        if (!dict) return;
+        if (!dict || !m_deriving.spend(dict->entries.size())) return;
         for (const auto& [key, value] : dict->entries) {
             if (!key || !key->isString() || !value || value->kind == ValueKind::None) continue;
             if (skipNonPersistent && nonPersistent.count(key->text)) continue;
+            if (!m_deriving.spend(nameCost(prefix, key->text))) return;
             addEntry(set, prefix + key->text, value);
         }
     };
@@ -184,9 +220,9 @@ void Walker::collectModule(const Value* module, const std::string& prefix, size_
     addTensors("_buffers", true);
     if (const Value* children = attrs->find("_modules"))
         for (const auto& [key, child] : children->entries)
-            if (key && key->isString() && child && attributeDict(child))
-                collectModule(child, prefix + key->text + ".", set, depth + 1, active);
-    active.erase(module);
+            if (key && key->isString() && child && attributeDict(child) &&
+                m_deriving.spend(nameCost(prefix, key->text)))
+                collectModule(child, prefix + key->text + ".", set, depth + 1);
 }
 
 // TorchScript data.pkl holds each module as an object whose attributes are its parameters, buffers
@@ -198,17 +234,27 @@ void Walker::deriveTorchScriptWeights(const Value* root)
     // reported as found rather than derived.
     size_t set = newSet({}, false, nullptr);
     collectScriptModule(root, "", set, 0);
+    if (m_deriving.stopped()) {
+        m_doc.weightSets[set].entries.clear();
+        m_entryNodes[set].clear();
+        m_doc.findings.push_back(
+            {Severity::Unknown, "the TorchScript module's weights are not listed: " + m_deriving.explain()});
+    }
 }
 
-void Walker::collectScriptModule(const Value* object, const std::string& prefix, size_t set, int depth)
+void Walker::collectScriptModule(const Value* object, const std::string& prefix, size_t set, size_t depth)
 {
-    if (depth > static_cast<int>(limits::kMaxGraphDepth)) return;
+    if (!m_deriving.enter(depth)) return;
+    GraphVisitor::PathGuard onPath(m_deriving, object);
+    if (!onPath.ok()) return;
     const Value* attrs = object->state;
-    if (!attrs || attrs->kind != ValueKind::Dict) return;
+    if (!attrs || attrs->kind != ValueKind::Dict || !m_deriving.spend(2 * attrs->entries.size())) return;
     for (const auto& [key, value] : attrs->entries)
-        if (key && key->isString() && m_rebuilder.isTensorNode(value)) addEntry(set, prefix + key->text, value);
+        if (key && key->isString() && m_rebuilder.isTensorNode(value) && m_deriving.spend(nameCost(prefix, key->text)))
+            addEntry(set, prefix + key->text, value);
     for (const auto& [key, value] : attrs->entries)
-        if (key && key->isString() && value && value->kind == ValueKind::Object && !m_rebuilder.isTensorNode(value))
+        if (key && key->isString() && value && value->kind == ValueKind::Object && !m_rebuilder.isTensorNode(value) &&
+            m_deriving.spend(nameCost(prefix, key->text)))
             collectScriptModule(value, prefix + key->text + ".", set, depth + 1);
 }
 
@@ -223,7 +269,7 @@ void Walker::resolveEntries()
                 // Reachable only through the derived walk (e.g. a TorchScript attribute): emit it now.
                 Path path = set.at;
                 path.push_back(PathElement::name(set.entries[e].key));
-                tensor = m_rebuilder.emit(node, path);
+                tensor = m_rebuilder.emit(node, path, path.size());
             }
             if (tensor >= 0) set.entries[e].tensor = tensor;
         }
@@ -271,20 +317,25 @@ std::optional<uint32_t> recordNumber(std::string_view key)
     return number;
 }
 
-void interpretTorchGraph(Checkpoint& doc, const RecordLocator& locate, GraphNaming naming)
+void interpretTorchGraph(Checkpoint& doc, const RecordLocator& locate, GraphNaming naming,
+                         const std::atomic<bool>* cancel)
 {
-    TensorRebuilder rebuilder(doc, locate);
-    Walker walker(doc, rebuilder);
+    const size_t values = doc.arena ? doc.arena->size() : 0;
+    GraphVisitor visitor(values, cancel), deriving(values, cancel);
+    TensorRebuilder rebuilder(doc, locate, visitor);
+    Walker walker(doc, rebuilder, visitor, deriving);
     Path path;
     if (naming == GraphNaming::TorchScript) {
         walker.deriveTorchScriptWeights(doc.root);
         walker.resolveEntries();
         doc.kind = Kind::TorchScript;
-        return;
+    } else {
+        walker.walk(doc.root, path, 0, false);
+        walker.resolveEntries();
+        doc.kind = classify(doc);
     }
-    walker.walk(doc.root, path, 0, false);
-    walker.resolveEntries();
-    doc.kind = classify(doc);
+    if (visitor.stopped())
+        doc.findings.push_back({Severity::Unknown, visitor.explain() + "; what is shown is incomplete"});
 }
 
 } // namespace ckpt

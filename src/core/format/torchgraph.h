@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -32,7 +33,9 @@ enum class GraphNaming { Pickle, TorchScript };
 
 // Turns the inert value graph in `doc.root` into tensors (recognising torch's rebuild functions and
 // persistent ids), plain values, weight sets and the document kind. Storages are created on first
-// reference through `locate`. Never fails on odd data: problems become findings or TensorInfo::problem.
-void interpretTorchGraph(Checkpoint& doc, const RecordLocator& locate, GraphNaming naming = GraphNaming::Pickle);
+// reference through `locate`. Never fails on odd data: problems become findings or TensorInfo::problem. Every walk
+// runs under one GraphVisitor (depth, work and cancel), so the time taken is linear in the number of values.
+void interpretTorchGraph(Checkpoint& doc, const RecordLocator& locate, GraphNaming naming = GraphNaming::Pickle,
+                         const std::atomic<bool>* cancel = nullptr);
 
 } // namespace ckpt

@@ -142,7 +142,8 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
         where.size = it->second.size;
         return where;
     };
-    interpretTorchGraph(*doc, locate);
+    interpretTorchGraph(*doc, locate, GraphNaming::Pickle, progress.cancel);
+    if (progress.cancelled()) return makeError(Status::Cancelled, "cancelled");
     progress.tick(size, size);
     return doc;
 }
@@ -160,7 +161,9 @@ Result<std::unique_ptr<Checkpoint>> loadRawPickle(MappedFilePtr file, const Prog
     doc->pickleProtocol = parsed.value().protocol;
     recordGlobals(*doc, parsed.value().globals);
     doc->replacedStates = parsed.value().replacedStates;
-    interpretTorchGraph(*doc, [](const std::string&) { return RecordLocation{}; });
+    interpretTorchGraph(
+        *doc, [](const std::string&) { return RecordLocation{}; }, GraphNaming::Pickle, progress.cancel);
+    if (progress.cancelled()) return makeError(Status::Cancelled, "cancelled");
     return doc;
 }
 

@@ -129,7 +129,8 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
     };
     doc->storages.reserve(zip.entries().size()); // one record per storage, usually one tensor each
     doc->tensors.reserve(zip.entries().size());
-    interpretTorchGraph(*doc, locate, torchScript ? GraphNaming::TorchScript : GraphNaming::Pickle);
+    interpretTorchGraph(*doc, locate, torchScript ? GraphNaming::TorchScript : GraphNaming::Pickle, progress.cancel);
+    if (progress.cancelled()) return makeError(Status::Cancelled, "cancelled");
     progress.tick(pickle->compressedSize, pickle->compressedSize);
     return doc;
 }

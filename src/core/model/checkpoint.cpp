@@ -1,6 +1,7 @@
 #include "core/model/checkpoint.h"
 
 #include "core/io/mappedfile.h"
+#include "core/model/viewbounds.h"
 
 namespace ckpt
 {
@@ -117,7 +118,9 @@ const uint8_t* Checkpoint::tensorData(int tensor) const
     const TensorInfo& info = tensors[tensor];
     if (info.layout != TensorLayout::Strided || !info.problem.empty()) return nullptr;
     const uint8_t* base = storageData(info.storage);
-    if (!base) return nullptr;
+    // Checked again here, in bytes, so that no reader of tensor bytes (export, its verifier, stats, diff --values,
+    // the GUI) depends on the loader having caught a view that reaches past its storage.
+    if (!base || !viewFitsStorage(info, storages[info.storage])) return nullptr;
     return base + static_cast<uint64_t>(info.offset) * dtypeElementSize(info.dtype);
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -164,8 +165,9 @@ private:
 
     Value* make(ValueKind kind)
     {
-        if (++m_valueCount > limits::kMaxPickleValues)
-            fail(Status::LimitExceeded, "pickle creates too many values (limit kMaxPickleValues)", m_opAt);
+        // The arena is the document's: every pickle of one file (a legacy stream has five) shares one budget.
+        if (m_arena.size() >= limits::kMaxPickleValues)
+            fail(Status::LimitExceeded, "the file's pickles create too many values (limit kMaxPickleValues)", m_opAt);
         return m_arena.make(kind, m_opAt);
     }
     void push(Value* value)
@@ -278,18 +280,23 @@ private:
     Value* reduce(Value* callable, Value* args);
     void setItems(Value* target, const std::vector<Value*>& pairs);
     void appendItems(Value* target, const std::vector<Value*>& items);
-    // Memo indices are dense in practice (0, 1, 2...), so a vector serves them; an index far beyond the
-    // current end goes to a map, so a hostile index cannot make the vector huge.
+    // Memo indices are dense in practice (0, 1, 2...), so a vector serves them. The vector may grow only while
+    // it stays within twice the entries it holds (plus kMemoDenseSlack): indices that step by 65,535 go to the
+    // map, so memory follows the number of entries, never the size of an index.
     void memoPut(uint64_t index, Value* value)
     {
         if (index < m_memo.size()) {
-            if (!m_memo[index]) ++m_memoCount;
+            if (!m_memo[index]) {
+                if (m_memoCount >= limits::kMaxPickleMemoSize)
+                    fail(Status::LimitExceeded, "pickle memo grows past the limit kMaxPickleMemoSize", m_opAt);
+                ++m_memoCount;
+            }
             m_memo[index] = value;
             return;
         }
         if (m_memoCount >= limits::kMaxPickleMemoSize)
             fail(Status::LimitExceeded, "pickle memo grows past the limit kMaxPickleMemoSize", m_opAt);
-        if (index < m_memo.size() + kMemoDenseSlack) {
+        if (index < 2 * (m_memoCount + 1) + limits::kMemoDenseSlack) {
             m_memo.resize(index + 1, nullptr);
             m_memo[index] = value;
             ++m_memoCount;
@@ -323,6 +330,30 @@ private:
         if (parsed.ec != std::errc()) fail(Status::Corrupt, "pickle has a malformed memo index", m_opAt);
         return value;
     }
+    // Python's float() of a protocol-0 FLOAT line, locale-free: strtod reads "0.5" as 0 under a German
+    // LC_NUMERIC (which Qt applications inherit from the environment).
+    double parseFloatLiteral(std::string_view text)
+    {
+        while (!text.empty() && (text.back() == ' ' || text.back() == '\r' || text.back() == '\t'))
+            text.remove_suffix(1);
+        while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+            text.remove_prefix(1);
+        bool plus = !text.empty() && text.front() == '+';
+        if (plus) text.remove_prefix(1);
+        double d = 0.0;
+        auto parsed = std::from_chars(text.data(), text.data() + text.size(), d);
+        if (text.empty() || (plus && text.front() == '-') || parsed.ec == std::errc::invalid_argument ||
+            parsed.ptr != text.data() + text.size())
+            fail(Status::Corrupt, "pickle has a malformed float literal", m_opAt);
+        // Out of range: Python gives inf (overflow) or 0 (underflow); from_chars leaves `d` alone then.
+        if (parsed.ec == std::errc::result_out_of_range) {
+            bool negative = text.front() == '-';
+            size_t e = text.find_first_of("eE");
+            bool overflow = e == std::string_view::npos || (e + 1 < text.size() && text[e + 1] != '-');
+            d = overflow ? (negative ? -HUGE_VAL : HUGE_VAL) : (negative ? -0.0 : 0.0);
+        }
+        return d;
+    }
     void step(uint8_t op);
 
     ByteReader m_in;
@@ -331,7 +362,6 @@ private:
     const Progress& m_progress;
     uint64_t m_size;
     uint64_t m_opAt = 0;
-    size_t m_valueCount = 0;
     // Small ints, None, booleans and the empty tuple are shared nodes: a state dict repeats 0, small
     // dimensions and False for every tensor, and a node per occurrence was a third of all values.
     static constexpr size_t kSharedInts = 256;
@@ -342,7 +372,6 @@ private:
     Value* m_emptyTuple = nullptr;
     std::vector<Value*> m_stack;
     std::vector<size_t> m_marks;
-    static constexpr uint64_t kMemoDenseSlack = 1 << 16;
     std::vector<Value*> m_memo;
     std::unordered_map<uint64_t, Value*> m_memoSparse;
     size_t m_memoCount = 0;
@@ -563,12 +592,8 @@ void Machine::step(uint8_t op)
         break;
     }
     case 'F': { // FLOAT (text)
-        std::string text(readLine());
-        char* end = nullptr;
-        double d = std::strtod(text.c_str(), &end);
-        if (end == text.c_str()) fail(Status::Corrupt, "pickle has a malformed float literal", m_opAt);
         Value* value = make(ValueKind::Float);
-        value->real = d;
+        value->real = parseFloatLiteral(readLine());
         push(value);
         break;
     }
@@ -695,8 +720,8 @@ void Machine::step(uint8_t op)
         memoPut(parseDecimal(readLine()), top());
         break; // PUT
     case 0x94:
-        memoPut(m_memo.size(), top());
-        break; // MEMOIZE
+        memoPut(memoNextIndex(), top()); // MEMOIZE: like Python, at len(memo), the count of entries
+        break;                           // MEMOIZE
     case 'h':
         push(memoGet(read<uint8_t>()));
         break; // BINGET
