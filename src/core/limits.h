@@ -24,5 +24,7 @@ constexpr uint64_t kMaxInflateRatio = 1024;                // inflated/deflated,
 constexpr uint64_t kMaxSafetensorsHeaderBytes = 100000000; // as the safetensors reference implementation
 constexpr size_t kMaxShards = 100000;                      // files in one sharded index
 constexpr uint64_t kMaxIndexJsonBytes = 256ull << 20;      // a *.index.json file
+constexpr size_t kMaxTarMembers = 10000;                   // headers read in a pre-1.0 tar checkpoint
+constexpr uint64_t kMaxModelJsonBytes = 256ull << 20;      // TorchScript v1 model.json
 
 } // namespace ckpt::limits

@@ -39,6 +39,7 @@ private:
     void parseCall(const Value* function, const Value* args, Prototype& proto, int depth);
     void parseStrided(const std::vector<const Value*>& a, size_t sizeAt, Prototype& proto,
                       std::optional<DType> dtypeOverride);
+    void parseNumpy(const Value* node, TensorInfo& info);
     int storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info);
     void checkBounds(TensorInfo& info) const;
 
