@@ -229,11 +229,21 @@ void TensorRebuilder::parseStrided(const std::vector<const Value*>& a, size_t si
 
 int TensorRebuilder::storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info)
 {
-    if (!pid || pid->kind != ValueKind::PersistentId || pid->items.empty()) {
+    // Some non-torch writers (burn's test files) put the ('storage', ...) tuple itself where torch writes a
+    // persistent id; torch.load cannot read those, but the tuple names the bytes just the same.
+    bool bareTuple = pid && pid->kind == ValueKind::Tuple && !pid->items.empty() && pid->items[0]->isString() &&
+                     pid->items[0]->text == "storage";
+    if (!bareTuple && (!pid || pid->kind != ValueKind::PersistentId || pid->items.empty())) {
         info.problem = "tensor storage is not a persistent id";
         return -1;
     }
-    const std::vector<const Value*>& t = tupleItems(pid->items[0]);
+    if (bareTuple && !m_warnedBareStorageTuple) {
+        m_warnedBareStorageTuple = true;
+        m_doc.findings.push_back({Severity::Unknown,
+                                  "tensor storages are plain ('storage', ...) tuples, not persistent "
+                                  "ids: torch.load fails on such a file; the bytes are read anyway"});
+    }
+    const std::vector<const Value*>& t = tupleItems(bareTuple ? pid : pid->items[0]);
     if (t.size() < 5 || !t[0]->isString() || t[0]->text != "storage" || t[1]->kind != ValueKind::Global ||
         !t[2]->isString() || !t[3]->isString() || t[4]->kind != ValueKind::Int) {
         info.problem = "tensor storage id is not ('storage', type, key, location, numel)";

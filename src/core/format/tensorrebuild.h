@@ -58,6 +58,7 @@ private:
     // Pickles memoize their GLOBALs, so a few callable nodes recur for every tensor: their verdicts are
     // cached by address instead of comparing module and name strings each time.
     mutable std::vector<std::pair<const Value*, bool>> m_callableVerdicts;
+    bool m_warnedBareStorageTuple = false;
 };
 
 // Reads a shape/stride: a tuple of ints or torch.Size((...)). False when it is neither.
