@@ -33,5 +33,7 @@ constexpr uint64_t kMaxIndexJsonBytes = 256ull << 20;      // a *.index.json fil
 constexpr uint64_t kMaxArchitectureJsonBytes = 256ull << 20; // an architecture spec (--against x.json)
 constexpr size_t kMaxCatalogJsonBytes = 64u << 20;           // the bundled architecture catalog
 constexpr size_t kMaxNamedPayloadGlobals = 16;               // dangerous globals named per dropped value
+constexpr size_t kMaxTarMembers = 10000;                     // headers read in a pre-1.0 tar checkpoint
+constexpr uint64_t kMaxModelJsonBytes = 256ull << 20;        // TorchScript v1 model.json
 
 } // namespace ckpt::limits

@@ -43,8 +43,14 @@ Result<Format> sniff(const MappedFile& file)
     if (n == 0) return makeError(Status::Corrupt, "file is empty");
     if (n >= 4 && std::memcmp(d, "PK\x03\x04", 4) == 0) return Format::TorchZip;
     if (hasLegacyMagic(d, n)) return Format::TorchLegacy;
-    if (n >= 262 && std::memcmp(d + 257, "ustar", 5) == 0)
-        return makeError(Status::Unsupported, "pre-1.0 tar-format torch checkpoint: not supported");
+    // The legacy header with every byte above 0x7f turned into '?' (a text-mode or wrong-encoding copy):
+    // PROTO 2, LONG1 10 and the magic lose their high bytes, so nothing of the file can be trusted.
+    if (n >= 15 && std::memcmp(d, "?\x02?\x0a\x6c??F?\x20\x6a?P\x19\x2e", 15) == 0)
+        return makeError(Status::Corrupt,
+                         "legacy torch stream whose bytes above 0x7f were all replaced by '?' (0x3f), as a text-mode "
+                         "or re-encoding copy does: the magic number at byte 0 is damaged and the original bytes "
+                         "cannot be recovered; torch.load fails on it too ('invalid load key')");
+    if (looksLikeTorchTar(d, n)) return Format::TorchLegacy; // the pre-1.0 tar container of the legacy format
     if (looksLikeSafetensors(d, n)) return Format::Safetensors;
     if (looksLikeIndexJson(d, n)) return Format::Sharded;
     if (n >= 2 && d[0] == 0x80 && d[1] <= 5) return Format::Pickle;
@@ -80,7 +86,9 @@ Result<CheckpointPtr> loadUnguarded(const std::string& path, const Progress& pro
         loaded = loadTorchZip(file.value(), progress);
         break;
     case Format::TorchLegacy:
-        loaded = loadTorchLegacy(file.value(), progress);
+        loaded = looksLikeTorchTar(file.value()->data(), file.value()->size())
+                     ? loadTorchTar(file.value(), progress)
+                     : loadTorchLegacy(file.value(), progress);
         break;
     case Format::Safetensors:
         loaded = loadSafetensors(file.value(), progress);

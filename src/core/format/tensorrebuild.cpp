@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/format/legacyrebuild.h"
+#include "core/format/numpyarray.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -88,7 +90,12 @@ bool readIntTuple(const Value* v, std::vector<int64_t>& out)
 
 bool TensorRebuilder::isTensorNode(const Value* v) const
 {
-    return v && v->kind == ValueKind::Object && v->how == ObjectHow::Reduce && isRebuildCallable(v->callable);
+    if (!v || v->kind != ValueKind::Object) return false;
+    if (v->how == ObjectHow::Reduce && isRebuildCallable(v->callable)) return true;
+    // Tensors in other clothes: numpy arrays, and PyTorch 0.2-0.4 Parameters around a rebuild call.
+    if (isNumpyArrayNode(v)) return true;
+    const Value* wrapped = legacyParameterTensor(v);
+    return wrapped && wrapped != v && isTensorNode(wrapped);
 }
 
 bool TensorRebuilder::isRebuildCallable(const Value* callable) const
@@ -104,6 +111,16 @@ TensorRebuilder::Prototype TensorRebuilder::parse(const Value* node, size_t nest
 {
     Prototype proto;
     proto.info.node = node;
+    if (isNumpyArrayNode(node)) {
+        parseNumpy(node, proto.info);
+        return proto;
+    }
+    if (const Value* wrapped = legacyParameterTensor(node)) {
+        parseCall(wrapped->callable, wrapped->args, proto, nesting + 1);
+        proto.info.parameter = true;
+        proto.info.requiresGrad = legacyParameterRequiresGrad(node);
+        return proto;
+    }
     parseCall(node->callable, node->args, proto, nesting);
     return proto;
 }
@@ -224,11 +241,21 @@ void TensorRebuilder::parseStrided(const std::vector<const Value*>& a, size_t si
 
 int TensorRebuilder::storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info)
 {
-    if (!pid || pid->kind != ValueKind::PersistentId || pid->items.empty()) {
+    // Some non-torch writers (burn's test files) put the ('storage', ...) tuple itself where torch writes a
+    // persistent id; torch.load cannot read those, but the tuple names the bytes just the same.
+    bool bareTuple = pid && pid->kind == ValueKind::Tuple && !pid->items.empty() && pid->items[0]->isString() &&
+                     pid->items[0]->text == "storage";
+    if (!bareTuple && (!pid || pid->kind != ValueKind::PersistentId || pid->items.empty())) {
         info.problem = "tensor storage is not a persistent id";
         return -1;
     }
-    const std::vector<const Value*>& t = tupleItems(pid->items[0]);
+    if (bareTuple && !m_warnedBareStorageTuple) {
+        m_warnedBareStorageTuple = true;
+        m_doc.findings.push_back({Severity::Unknown,
+                                  "tensor storages are plain ('storage', ...) tuples, not persistent "
+                                  "ids: torch.load fails on such a file; the bytes are read anyway"});
+    }
+    const std::vector<const Value*>& t = tupleItems(bareTuple ? pid : pid->items[0]);
     if (t.size() < 5 || !t[0]->isString() || t[0]->text != "storage" || t[1]->kind != ValueKind::Global ||
         !t[2]->isString() || !t[3]->isString() || t[4]->kind != ValueKind::Int) {
         info.problem = "tensor storage id is not ('storage', type, key, location, numel)";
@@ -287,6 +314,29 @@ int TensorRebuilder::storageFor(const Value* pid, std::optional<DType> dtypeOver
     int index = static_cast<int>(m_doc.storages.size() - 1);
     rememberStorage(key, index);
     return index;
+}
+
+// A numpy array owns its bytes (they are inside the pickle): one storage of its own, location "numpy".
+void TensorRebuilder::parseNumpy(const Value* node, TensorInfo& info)
+{
+    NumpyArray array = readNumpyArray(node);
+    info.dtype = array.dtype;
+    info.shape = array.shape;
+    info.stride = array.stride;
+    info.location = "numpy";
+    info.problem = array.problem;
+    if (!array.problem.empty()) return;
+    StorageInfo storage;
+    storage.key = "numpy@" + std::to_string(node->offset);
+    storage.dtype = array.dtype;
+    storage.nbytes = array.bytes->size();
+    storage.numel = dtypeElementSize(array.dtype) ? storage.nbytes / dtypeElementSize(array.dtype) : 0;
+    storage.location = "numpy";
+    storage.available = true;
+    storage.owned = std::move(array.bytes);
+    m_doc.storages.push_back(std::move(storage));
+    info.storage = static_cast<int>(m_doc.storages.size() - 1);
+    checkBounds(info);
 }
 
 int TensorRebuilder::findStorage(const std::string& key) const

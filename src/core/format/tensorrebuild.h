@@ -46,6 +46,7 @@ private:
     void parseCall(const Value* function, const Value* args, Prototype& proto, size_t nesting);
     void parseStrided(const std::vector<const Value*>& a, size_t sizeAt, Prototype& proto,
                       std::optional<DType> dtypeOverride);
+    void parseNumpy(const Value* node, TensorInfo& info);
     int storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info);
     void checkBounds(TensorInfo& info) const;
 
@@ -66,6 +67,7 @@ private:
     // Pickles memoize their GLOBALs, so a few callable nodes recur for every tensor: their verdicts are
     // cached by address instead of comparing module and name strings each time.
     mutable std::vector<std::pair<const Value*, bool>> m_callableVerdicts;
+    bool m_warnedBareStorageTuple = false;
 };
 
 // Reads a shape/stride: a tuple of ints or torch.Size((...)). False when it is neither.

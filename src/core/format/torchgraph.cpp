@@ -3,6 +3,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/format/containers.h"
+#include "core/format/packedparams.h"
 #include "core/format/tensorrebuild.h"
 #include "core/graph/graphvisitor.h"
 #include "core/limits.h"
@@ -81,6 +83,7 @@ private:
     void deriveModuleWeights(const Value* module, const Path& at);
     void collectModule(const Value* module, const std::string& prefix, size_t set, size_t depth);
     void collectScriptModule(const Value* object, const std::string& prefix, size_t set, size_t depth);
+    void emitPackedParams(const Value* packed, const std::string& at);
     void addEntry(size_t set, std::string key, const Value* node)
     {
         m_doc.weightSets[set].entries.push_back(WeightEntry{std::move(key), -1});
@@ -121,7 +124,7 @@ void Walker::walk(const Value* v, Path& path, size_t depth, bool insideModule)
     }
     bool list = v->kind == ValueKind::List || v->kind == ValueKind::Tuple;
     const Value* attrs = attributeDict(v);
-    if (!list && !attrs && !isDictLike(v)) {
+    if (!list && !attrs && !isDictLike(v) && !hasObjectFields(v)) {
         if (m_visitor.spend(recordCost(path))) m_doc.values.push_back(PlainValue{path, v});
         return;
     }
@@ -148,12 +151,20 @@ void Walker::walk(const Value* v, Path& path, size_t depth, bool insideModule)
     if (!attrs) { // dict or OrderedDict: its items, not its BUILD state (_metadata)
         maybeWeightSet(v, path, insideModule);
         walkEntries(v->entries, insideModule);
+        if (v->kind == ValueKind::Object) { // container objects: list items, slots, constructor data
+            walkItems(v->items, insideModule);
+            if (const Value* slots = slotState(v)) walkEntries(slots->entries, insideModule);
+            ObjectFields fields = constructorFields(v);
+            walkEntries(fields.entries, insideModule);
+            walkItems(fields.items, insideModule);
+        }
         return;
     }
     // An object built with an attribute dict: nn.Module, argparse.Namespace, user classes.
     bool module = isModuleObject(v);
     if (module && !insideModule) deriveModuleWeights(v, path);
     walkEntries(attrs->entries, insideModule || module);
+    if (const Value* slots = slotState(v)) walkEntries(slots->entries, insideModule);
     walkItems(v->items, insideModule);
     walkEntries(v->entries, insideModule);
 }
@@ -252,10 +263,25 @@ void Walker::collectScriptModule(const Value* object, const std::string& prefix,
     for (const auto& [key, value] : attrs->entries)
         if (key && key->isString() && m_rebuilder.isTensorNode(value) && m_deriving.spend(nameCost(prefix, key->text)))
             addEntry(set, prefix + key->text, value);
-    for (const auto& [key, value] : attrs->entries)
-        if (key && key->isString() && value && value->kind == ValueKind::Object && !m_rebuilder.isTensorNode(value) &&
-            m_deriving.spend(nameCost(prefix, key->text)))
-            collectScriptModule(value, prefix + key->text + ".", set, depth + 1);
+    for (const auto& [key, value] : attrs->entries) {
+        if (!key || !key->isString() || !value || value->kind != ValueKind::Object || m_rebuilder.isTensorNode(value))
+            continue;
+        if (!m_deriving.spend(nameCost(prefix, key->text))) return;
+        if (isPackedParamsObject(value)) {
+            emitPackedParams(value, prefix + key->text);
+            continue;
+        }
+        collectScriptModule(value, prefix + key->text + ".", set, depth + 1);
+    }
+}
+
+// Quantized weights and biases of a packed-params object, listed at "<attribute path>.weight"/".bias".
+// Not added to the weight set: torch's state_dict() of a scripted quantized model leaves them out too.
+void Walker::emitPackedParams(const Value* packed, const std::string& at)
+{
+    auto isTensor = [this](const Value* v) { return m_rebuilder.isTensorNode(v); };
+    for (const auto& [name, node] : packedParamsTensors(packed, isTensor))
+        m_rebuilder.emit(node, Path{PathElement::name(at + "." + name)});
 }
 
 void Walker::resolveEntries()

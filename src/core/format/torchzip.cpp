@@ -4,6 +4,7 @@
 #include "core/analysis/securityscan.h"
 #include "core/format/formatloaders.h"
 #include "core/format/torchgraph.h"
+#include "core/format/torchscriptv1.h"
 #include "core/pickle/unpickler.h"
 #include "core/zip/ziparchive.h"
 
@@ -73,7 +74,10 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
                              "torch archive has a record outside its folder '" + prefix + "': '" + entry.name + "'",
                              entry.localHeaderOffset);
     const ZipEntry* pickle = zip.find(prefix + "/data.pkl");
-    if (!pickle) return makeError(Status::Corrupt, "zip has no '" + prefix + "/data.pkl': not a torch checkpoint");
+    if (!pickle && zip.find(prefix + "/model.json")) return loadTorchScriptV1(file, zip, prefix);
+    if (!pickle)
+        return makeError(Status::Corrupt, "zip has no '" + prefix + "/data.pkl' (nor a TorchScript v1 '" + prefix +
+                                              "/model.json'): not a torch checkpoint");
     if (auto version = checkVersion(zip, prefix); !version) return version.error();
 
     auto doc = std::make_unique<Checkpoint>();

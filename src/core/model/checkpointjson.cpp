@@ -101,9 +101,25 @@ json weightSetToJson(const WeightSet& set)
     return {{"at", pathToJson(set.at)}, {"derived", set.derived}, {"entries", entries}};
 }
 
+json storageToJson(const StorageInfo& storage)
+{
+    json out{{"key", storage.key},
+             {"dtype", std::string(dtypeName(storage.dtype))},
+             {"numel", storage.numel},
+             {"nbytes", storage.nbytes},
+             {"location", storage.location},
+             {"file", storage.file},
+             {"file_offset", storage.fileOffset},
+             {"available", storage.available}};
+    if (storage.owned) out["inflated"] = true; // the bytes were inflated in memory: file_offset is the record's
+    return out;
+}
+
 json treeToJson(const Checkpoint& doc)
 {
-    json tensors = json::array(), sets = json::array(), values = json::array();
+    json tensors = json::array(), sets = json::array(), values = json::array(), storages = json::array();
+    for (const StorageInfo& storage : doc.storages)
+        storages.push_back(storageToJson(storage));
     for (const TensorInfo& tensor : doc.tensors)
         tensors.push_back(tensorToJson(doc, tensor));
     for (const WeightSet& set : doc.weightSets)
@@ -112,7 +128,8 @@ json treeToJson(const Checkpoint& doc)
         values.push_back(valueToJson(value));
     return {{"file", doc.file},           {"format", formatName(doc.format)},
             {"kind", kindName(doc.kind)}, {"tensors", tensors},
-            {"weight_sets", sets},        {"values", values}};
+            {"weight_sets", sets},        {"values", values},
+            {"storages", storages}};
 }
 
 json globalsToJson(const Checkpoint& doc)
