@@ -164,6 +164,68 @@ private slots:
         }
     }
 
+    // Damaged variants of the formats this reader added: the message names the record or structure that is
+    // wrong, and what could still be read is shown. Made at test time from the hand-made tar and from the
+    // corpus's TorchScript v1 file.
+    void damagedFilesSayWhatIsWrong_data()
+    {
+        QTest::addColumn<QString>("python"); // writes argv[1] from argv[2] (the tar) and argv[3] (the v1 zip)
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("message"); // in the error, or in a finding when the file opens
+        QTest::newRow("tar without pickle member")
+            << "import tarfile,sys\nsrc=tarfile.open(sys.argv[2]); dst=tarfile.open(sys.argv[1],'w')\n"
+               "[dst.addfile(m, src.extractfile(m)) for m in src.getmembers() if m.name!='pickle']; dst.close()"
+            << 1 << "no 'pickle' member";
+        QTest::newRow("tar storages member cut short")
+            << "import tarfile,sys,io\nsrc=tarfile.open(sys.argv[2]); dst=tarfile.open(sys.argv[1],'w')\n"
+               "for m in src.getmembers():\n d=src.extractfile(m).read()\n"
+               " if m.name=='storages': d=d[:60]\n m.size=len(d); dst.addfile(m, io.BytesIO(d))\n"
+               "dst.close()"
+            << 0 << "ends inside storage";
+        QTest::newRow("tar header size not octal")
+            << "import sys\nd=bytearray(open(sys.argv[2],'rb').read()); d[124:136]=b'zzzzzzzzzzz\\0'\n"
+               "open(sys.argv[1],'wb').write(d)"
+            << 1 << "size field that is not an octal number";
+        QTest::newRow("v1 model.json not JSON")
+            << "import zipfile,sys\nsrc=zipfile.ZipFile(sys.argv[3]); dst=zipfile.ZipFile(sys.argv[1],'w')\n"
+               "[dst.writestr(i, b'{nope' if i.filename.endswith('model.json') else src.read(i)) for i in "
+               "src.infolist()]; dst.close()"
+            << 1 << "model.json is not valid JSON";
+        QTest::newRow("v1 tensor record missing")
+            << "import zipfile,sys\nsrc=zipfile.ZipFile(sys.argv[3]); dst=zipfile.ZipFile(sys.argv[1],'w')\n"
+               "[dst.writestr(i, src.read(i)) for i in src.infolist() if not i.filename.endswith('tensors/0')]; "
+               "dst.close()"
+            << 0 << "tensor record 'tensors/0' is missing";
+        QTest::newRow("zip with neither data.pkl nor model.json")
+            << "import zipfile,sys\nsrc=zipfile.ZipFile(sys.argv[3]); dst=zipfile.ZipFile(sys.argv[1],'w')\n"
+               "[dst.writestr(i, src.read(i)) for i in src.infolist() if not i.filename.endswith('model.json')]; "
+               "dst.close()"
+            << 1 << "nor a TorchScript v1";
+    }
+
+    void damagedFilesSayWhatIsWrong()
+    {
+        QFETCH(QString, python);
+        QFETCH(int, exitCode);
+        QFETCH(QString, message);
+        if (!QDir(corpusDir()).exists()) QSKIP("../shared/corpus/wild/files is absent");
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString tar = dir.path() + "/good.tar", damaged = dir.path() + "/damaged.pt";
+        ProcessResult made =
+            runProcess(CKPT_PYTHON, {QStringLiteral(CKPT_SOURCE_DIR) + "/tests/fixtures/make_tar_checkpoint.py", tar});
+        QVERIFY2(made.exitCode == 0, qPrintable(made.err));
+        ProcessResult broke =
+            runPython(python, {damaged, tar, corpusDir() + "/LaurentMazare__tch-rs__tests__foo.2019-05-15.pt"});
+        QVERIFY2(broke.exitCode == 0, qPrintable(broke.err));
+        ProcessResult r = runCkpt({"info", "--json", damaged});
+        QVERIFY2(!r.crashed && !r.timedOut, "ckpt crashed or hung");
+        QCOMPARE(r.exitCode, exitCode);
+        const QString said = exitCode == 0 ? r.out : r.err;
+        QVERIFY2(said.contains(message), qPrintable(said));
+        if (exitCode != 0) QVERIFY2(r.err.contains("damaged.pt"), qPrintable(r.err));
+    }
+
 private:
     static void checkAgainstTorch(const QString& path, const json& expected)
     {

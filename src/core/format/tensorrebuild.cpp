@@ -111,11 +111,13 @@ TensorRebuilder::Prototype TensorRebuilder::parse(const Value* node, size_t nest
 {
     Prototype proto;
     proto.info.node = node;
-    if (isNumpyArrayNode(node)) {
+    // torch's own rebuild calls (nearly every tensor) skip the checks for the rarer kinds.
+    bool rebuildCall = node->how == ObjectHow::Reduce && isRebuildCallable(node->callable);
+    if (!rebuildCall && isNumpyArrayNode(node)) {
         parseNumpy(node, proto.info);
         return proto;
     }
-    if (const Value* wrapped = legacyParameterTensor(node)) {
+    if (const Value* wrapped = rebuildCall ? nullptr : legacyParameterTensor(node)) {
         parseCall(wrapped->callable, wrapped->args, proto, nesting + 1);
         proto.info.parameter = true;
         proto.info.requiresGrad = legacyParameterRequiresGrad(node);
