@@ -55,7 +55,7 @@ void ArchitectureMatcher::match(CheckpointPtr doc, const QString& archSpec)
     watcher->setFuture(QtConcurrent::run(guardedWorker([doc, archSpec] { return run(doc, archSpec); },
                                                        [](const Error& error) {
                                                            MatchOutcome out;
-                                                           out.error = errorText(error);
+                                                           out.error = workerErrorText(error);
                                                            return out;
                                                        })));
 }

@@ -230,7 +230,7 @@ void DetailPane::startStats(int index)
         QtConcurrent::run(guardedWorker([doc, index, cancel] { return computeTensorStats(doc, index, cancel.get()); },
                                         [](const Error& error) {
                                             StatsAnswer answer;
-                                            answer.error = errorText(error);
+                                            answer.error = workerErrorText(error);
                                             return answer;
                                         })));
 }

@@ -197,7 +197,7 @@ void DiffWindow::start(CheckpointPtr left, const QString& leftPath, const QStrin
     connect(m_watcher, &QFutureWatcherBase::finished, this, &DiffWindow::finish);
     m_watcher->setFuture(QtConcurrent::run(guardedWorker(std::move(job), [](const Error& error) {
         auto out = std::make_shared<Outcome>();
-        out->error = app::errorText(error);
+        out->error = workerErrorText(error);
         return out;
     })));
 }

@@ -361,7 +361,7 @@ bool ExportDialog::startExport()
     connect(m_watcher, &QFutureWatcherBase::finished, this, &ExportDialog::finish);
     m_watcher->setFuture(QtConcurrent::run(guardedWorker(std::move(job), [](const Error& error) {
         auto outcome = std::make_shared<Outcome>();
-        outcome->message = errorText(error);
+        outcome->message = workerErrorText(error);
         return outcome;
     })));
     return true;

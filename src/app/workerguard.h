@@ -21,7 +21,7 @@ template <class Body, class OnError> auto guardedWorker(Body body, OnError onErr
     };
 }
 
-inline QString errorText(const Error& error)
+inline QString workerErrorText(const Error& error)
 {
     return QString::fromStdString(error.detail);
 }

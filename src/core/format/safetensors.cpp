@@ -2,8 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/format/formatloaders.h"
+#include "core/format/safetensorsheader.h"
 #include "core/io/bytereader.h"
-#include "core/io/jsonkeyorder.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -25,10 +25,8 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
     const uint64_t bufferStart = 8 + headerSize;
     const uint64_t bufferSize = file->size() - bufferStart;
 
-    std::optional<JsonWithOrder> parsed = parseJsonKeepingOrder(headerText);
-    if (!parsed || !parsed->doc.is_object())
-        return makeError(Status::Corrupt, "safetensors header is not a JSON object", 8);
-    const nlohmann::json& header = parsed->doc;
+    std::optional<SafetensorsHeader> header = readSafetensorsHeader(headerText);
+    if (!header) return makeError(Status::Corrupt, "safetensors header is not a JSON object", 8);
 
     auto doc = std::make_unique<Checkpoint>();
     doc->file = file->path();
@@ -36,47 +34,44 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
     doc->files.push_back(file);
     doc->format = Format::Safetensors;
     doc->kind = Kind::StateDict;
+    doc->metadata = std::move(header->metadata);
+    if (header->metadataHasNonStrings) {
+        // The format says Dict[str, str]; a writer that put other values there gets them shown as JSON text,
+        // from a tree of the header (rare, and still n log n).
+        const nlohmann::json tree = nlohmann::json::parse(headerText, nullptr, false);
+        const auto meta = tree.is_object() ? tree.find("__metadata__") : tree.end();
+        if (meta != tree.end() && meta->is_object())
+            for (auto m = meta->begin(); m != meta->end(); ++m)
+                doc->metadata[m.key()] = m.value().is_string()
+                                             ? m.value().get<std::string>()
+                                             : m.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
     WeightSet set;
-    doc->storages.reserve(parsed->order.size());
-    doc->tensors.reserve(parsed->order.size());
-    set.entries.reserve(parsed->order.size());
-    for (const std::string& name : parsed->order) { // file order, as safetensors' own readers list tensors
-        const auto& entry = header.at(name);
-        if (name == "__metadata__") {
-            if (entry.is_object())
-                for (auto m = entry.begin(); m != entry.end(); ++m)
-                    doc->metadata[m.key()] =
-                        m.value().is_string()
-                            ? m.value().get<std::string>()
-                            : m.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-            continue;
-        }
+    doc->storages.reserve(header->tensors.size());
+    doc->tensors.reserve(header->tensors.size());
+    set.entries.reserve(header->tensors.size());
+    for (const SafetensorsHeaderEntry& entry : header->tensors) { // file order, as safetensors' readers list them
+        const std::string& name = entry.name;
         auto bad = [&](const std::string& why) {
             return makeError(Status::Corrupt, "safetensors tensor '" + name + "' " + why, 8);
         };
-        if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
-            !entry.contains("data_offsets"))
+        if (!entry.isObject || !entry.hasDtype || !entry.hasShape || !entry.hasOffsets)
             return bad("lacks dtype, shape or data_offsets");
-        if (!entry["dtype"].is_string()) return bad("has a non-string dtype");
-        auto dtype = dtypeFromSafetensors(entry["dtype"].get<std::string>());
+        if (!entry.dtypeIsString) return bad("has a non-string dtype");
+        auto dtype = dtypeFromSafetensors(entry.dtype);
         if (!dtype)
-            return makeError(
-                Status::Unsupported,
-                "safetensors tensor '" + name + "' has unsupported dtype " + entry["dtype"].get<std::string>(), 8);
-        const auto& shape = entry["shape"];
-        const auto& offsets = entry["data_offsets"];
-        if (!shape.is_array() || shape.size() > limits::kMaxTensorRank) return bad("has a bad shape");
-        if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
-            !offsets[1].is_number_unsigned())
+            return makeError(Status::Unsupported,
+                             "safetensors tensor '" + name + "' has unsupported dtype " + entry.dtype, 8);
+        if (!entry.shapeIsArray || entry.shapeLength > limits::kMaxTensorRank) return bad("has a bad shape");
+        if (!entry.offsetsIsArray || entry.offsetsLength != 2 || !entry.offsetsAllUnsigned)
             return bad("has bad data_offsets");
+        if (!entry.shapeAllUnsigned) return bad("has a negative or non-integer dimension");
         TensorInfo tensor;
         tensor.path = {PathElement::name(name)};
         tensor.dtype = *dtype;
         tensor.location = "cpu";
         uint64_t numel = 1;
-        for (const auto& dim : shape) {
-            if (!dim.is_number_unsigned()) return bad("has a negative or non-integer dimension");
-            uint64_t d = dim.get<uint64_t>();
+        for (uint64_t d : entry.shape) {
             if (d > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(numel, d, &numel))
                 return bad("has an element count that overflows 64 bits");
             tensor.shape.push_back(static_cast<int64_t>(d));
@@ -84,7 +79,7 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
         tensor.stride.assign(tensor.shape.size(), 1);
         for (size_t i = tensor.shape.size(); i-- > 1;)
             tensor.stride[i - 1] = tensor.stride[i] * std::max<int64_t>(tensor.shape[i], 1);
-        uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
+        uint64_t begin = entry.offsets[0], end = entry.offsets[1];
         if (__builtin_mul_overflow(numel, dtypeElementSize(*dtype), &tensor.nbytes))
             return bad("has a byte size that overflows 64 bits");
         if (begin > end || end > bufferSize) return bad("lies outside the data buffer");
