@@ -5,6 +5,8 @@
 #include <QElapsedTimer>
 #include <QtConcurrent/QtConcurrent>
 
+#include "core/model/checkpointjson.h"
+
 namespace ckpt::app
 {
 
@@ -19,6 +21,7 @@ struct LoadController::Job {
 struct LoadController::Outcome {
     CheckpointPtr doc;
     std::shared_ptr<const models::CheckpointTree> tree;
+    std::string wrapperPrefix;
     bool ok = false;
     Error error;
     qint64 elapsedMs = 0;
@@ -76,6 +79,7 @@ quint64 LoadController::open(const QString& path)
         } else {
             out.doc = r.value();
             out.tree = models::CheckpointTree::build(out.doc);
+            out.wrapperPrefix = commonWrapperPrefix(*out.doc);
             out.ok = true;
         }
         out.elapsedMs = job->clock.elapsed();
@@ -125,6 +129,7 @@ void LoadController::finish(const std::shared_ptr<Job>& job, QFutureWatcher<Outc
     result.path = job->path;
     result.doc = std::move(out.doc);
     result.tree = std::move(out.tree);
+    result.wrapperPrefix = QString::fromStdString(out.wrapperPrefix);
     result.elapsedMs = out.elapsedMs;
     emit loaded(result);
 }
