@@ -51,9 +51,11 @@ OverviewPanel::OverviewPanel(QWidget* parent) : QWidget(parent)
     m_facts->setTextFormat(Qt::RichText);
     m_facts->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_facts->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    // The facts are never clipped; the chart takes what is left (at 1024x700 too).
+    m_facts->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
     m_chart = new QChartView(this);
     m_chart->setRenderHint(QPainter::Antialiasing);
-    m_chart->setMinimumHeight(160);
+    m_chart->setMinimumHeight(120);
     m_chart->chart()->legend()->hide();
     m_chart->chart()->setMargins(QMargins(2, 2, 2, 2));
     m_chart->chart()->setBackgroundRoundness(0);
