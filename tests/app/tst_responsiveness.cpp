@@ -58,15 +58,15 @@ void TestResponsiveness::firstTensorClickAndArchitectureDoNotFreeze()
     QSignalSpy matched(&w, &MainWindow::matchShown);
     testing::StallProbe probe;
 
-    // Open, rank and check against the best architecture automatically.
+    // Open and rank. small_before.pth is a small custom model that fits no catalog entry well, so nothing is
+    // checked automatically and nothing has loaded LibTorch yet (resolving an architecture asks for it).
     probe.start();
-    w.openFile(testing::guiFixture(QStringLiteral("resnet18_sd.pth")));
+    w.openFile(testing::guiFixture(QStringLiteral("small_before.pth")));
     QVERIFY(shown.wait(60000));
     QVERIFY(ranked.wait(60000));
-    QVERIFY(matched.count() > 0 || matched.wait(60000));
     const double openGap = probe.stop();
-    QCOMPARE(w.architectureSpec(), QStringLiteral("builtin:resnet18"));
-    qInfo("open + rank + check: largest stall %.1f ms", openGap);
+    QVERIFY(w.architectureSpec().isEmpty());
+    qInfo("open + rank: largest stall %.1f ms", openGap);
     QVERIFY2(openGap < kMaxStallMs, qPrintable(QString::number(openGap)));
 
     // The first click on a tensor: the spinner shows while LibTorch loads in the background.
@@ -82,6 +82,16 @@ void TestResponsiveness::firstTensorClickAndArchitectureDoNotFreeze()
     QVERIFY(spinnerAtOnce);
     QVERIFY(!w.detailPane()->spinnerShown());
     QVERIFY2(clickGap < kMaxStallMs, qPrintable(QString::number(clickGap)));
+
+    // Checking against an architecture runs in the matcher's worker.
+    matched.clear();
+    probe.start();
+    w.setArchitecture(QStringLiteral("builtin:resnet18"));
+    QVERIFY(matched.wait(60000));
+    const double archGap = probe.stop();
+    qInfo("check against resnet18: largest stall %.1f ms", archGap);
+    QVERIFY(w.matchReport());
+    QVERIFY2(archGap < kMaxStallMs, qPrintable(QString::number(archGap)));
 
     // Clearing the architecture rebuilds the plain tree off the UI thread.
     matched.clear();
