@@ -17,6 +17,7 @@ QString AboutDialog::versionText(bool loadTensorModule)
 {
     QStringList lines;
     lines << QStringLiteral("Checkpoint Inspector %1").arg(QLatin1String(projectVersion()));
+    lines << QStringLiteral("Licence: GPL-3.0-or-later");
     lines << QStringLiteral("Qt: %1 (built with %2)").arg(QLatin1String(qVersion()), QLatin1String(QT_VERSION_STR));
 #ifdef CKPT_HAVE_TENSOR_LOADER
     if (loadTensorModule) {
@@ -54,7 +55,10 @@ AboutDialog::AboutDialog(QWidget* parent) : QDialog(parent), m_ui(std::make_uniq
     m_ui->setupUi(this);
     m_ui->titleLabel->setText(
         tr("<h2>Checkpoint Inspector</h2><p>Inspect, compare and repair PyTorch checkpoints without running "
-           "anything inside them.</p>"));
+           "anything inside them.</p>"
+           "<p>Free software under the GNU General Public License, version 3 or (at your option) any later "
+           "version (GPL-3.0-or-later). It comes with no warranty. See the LICENSE file that ships with it.</p>"));
+    m_ui->titleLabel->setTextInteractionFlags(Qt::TextBrowserInteraction);
     m_ui->versionsLabel->setText(versionText(true).toHtmlEscaped().replace(QLatin1Char('\n'), QLatin1String("<br>")));
     connect(m_ui->buttonBox, &QDialogButtonBox::rejected, this, &QDialog::reject);
 }

@@ -22,6 +22,32 @@ const char* versionLine()
     return text.c_str();
 }
 
+void describeOptions(QCommandLineParser& parser)
+{
+    parser.setApplicationDescription(
+        QStringLiteral("Inspect, compare and repair PyTorch checkpoints. With no file, opens the embedded sample."));
+    parser.addHelpOption();
+    parser.addOption({QStringLiteral("version"), QStringLiteral("Print the versions and exit.")});
+    parser.addOption({QStringLiteral("diff"), QStringLiteral("Compare two files side by side: --diff A B.")});
+    parser.addOption({QStringLiteral("screenshots"),
+                      QStringLiteral("Write the documentation screenshots into DIR and quit."), QStringLiteral("DIR")});
+    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("Checkpoint to open."),
+                                 QStringLiteral("[FILE]"));
+}
+
+int printHelp(int argc, char* argv[])
+{
+    // A QCoreApplication needs no display, so --help works over ssh and in scripts.
+    QCoreApplication core(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("checkpoint-inspector"));
+    QCoreApplication::setApplicationVersion(QLatin1String(projectVersion()));
+    QCommandLineParser parser;
+    describeOptions(parser);
+    std::fputs(qPrintable(parser.helpText()), stdout);
+    std::fputs("\nKeyboard: F1 opens the manual; Help > Keyboard Shortcuts lists every shortcut.\n", stdout);
+    return 0;
+}
+
 int runApplication(QApplication& app)
 {
     QApplication::setOrganizationName(QStringLiteral("checkpoint-inspector"));
@@ -34,15 +60,7 @@ int runApplication(QApplication& app)
     QApplication::setWindowIcon(icon);
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Inspect, compare and repair PyTorch checkpoints. With no file, opens the embedded sample."));
-    parser.addHelpOption();
-    parser.addOption({QStringLiteral("version"), QStringLiteral("Print the versions and exit.")});
-    parser.addOption({QStringLiteral("diff"), QStringLiteral("Compare two files side by side: --diff A B.")});
-    parser.addOption({QStringLiteral("screenshots"),
-                      QStringLiteral("Write the documentation screenshots into DIR and quit."), QStringLiteral("DIR")});
-    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("Checkpoint to open."),
-                                 QStringLiteral("[FILE]"));
+    describeOptions(parser);
     parser.process(app);
     const QStringList files = parser.positionalArguments();
 

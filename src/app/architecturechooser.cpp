@@ -28,11 +28,7 @@ ArchitectureChooser::ArchitectureChooser(QWidget* parent) : QWidget(parent)
     m_combo->setToolTip(tr("Check the checkpoint against an architecture: type to search the built-in catalog"));
     m_combo->lineEdit()->setPlaceholderText(tr("search, e.g. resnet"));
     label->setBuddy(m_combo);
-    m_combo->addItem(tr("(none)"), QString());
-    for (const std::string& name : catalogNames()) {
-        const QString spec = QStringLiteral("builtin:") + QString::fromStdString(name);
-        m_combo->addItem(spec, spec);
-    }
+    fillCatalog({});
     auto* completer = new QCompleter(m_combo->model(), m_combo);
     completer->setFilterMode(Qt::MatchContains);
     completer->setCaseSensitivity(Qt::CaseInsensitive);
@@ -68,6 +64,60 @@ void ArchitectureChooser::setCurrentSpec(const QString& spec, const QString& lab
         index = m_combo->count() - 1;
     }
     m_combo->setCurrentIndex(index);
+}
+
+void ArchitectureChooser::fillCatalog(const std::vector<ArchitectureFit>& ranking)
+{
+    const QSignalBlocker block(m_combo);
+    const QString current = m_combo->currentData().toString();
+    // Files chosen earlier stay at the end of the list.
+    QList<QPair<QString, QString>> files;
+    for (int i = 0; i < m_combo->count(); ++i) {
+        const QString spec = m_combo->itemData(i).toString();
+        if (!spec.isEmpty() && !spec.startsWith(QLatin1String("builtin:"))) files.append({m_combo->itemText(i), spec});
+    }
+    m_combo->clear();
+    m_combo->addItem(tr("(none)"), QString());
+    if (ranking.empty()) {
+        for (const std::string& name : catalogNames()) {
+            const QString spec = QStringLiteral("builtin:") + QString::fromStdString(name);
+            m_combo->addItem(spec, spec);
+        }
+    } else {
+        for (const ArchitectureFit& fit : ranking) {
+            const QString spec = QStringLiteral("builtin:") + QString::fromStdString(fit.name);
+            QString text = tr("%1  %2% fit").arg(QString::fromStdString(fit.name)).arg(int(fit.fit * 100 + 0.5));
+            if (!fit.hint.empty()) text += tr(" (the file says %1)").arg(QString::fromStdString(fit.hint));
+            m_combo->addItem(text, spec);
+            m_combo->setItemData(m_combo->count() - 1,
+                                 tr("%1: %2 of %3 keys and %4 shapes match (the file has %5 keys)")
+                                     .arg(spec)
+                                     .arg(fit.keysMatched)
+                                     .arg(fit.archKeys)
+                                     .arg(fit.shapesMatched)
+                                     .arg(fit.fileKeys),
+                                 Qt::ToolTipRole);
+        }
+    }
+    for (const auto& [text, spec] : files) {
+        m_combo->addItem(text, spec);
+        m_combo->setItemData(m_combo->count() - 1, spec, Qt::ToolTipRole);
+    }
+    const int index = m_combo->findData(current);
+    m_combo->setCurrentIndex(index < 0 ? 0 : index);
+}
+
+void ArchitectureChooser::setRanking(const std::vector<ArchitectureFit>& ranking)
+{
+    fillCatalog(ranking);
+}
+
+QStringList ArchitectureChooser::entryTexts() const
+{
+    QStringList texts;
+    for (int i = 0; i < m_combo->count(); ++i)
+        texts << m_combo->itemText(i);
+    return texts;
 }
 
 QString ArchitectureChooser::currentSpec() const

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <vector>
+
 #include <QWidget>
+
+#include "core/analysis/architectureranking.h"
 
 class QComboBox;
 class QToolButton;
@@ -23,12 +27,18 @@ public:
     // Shows `spec` as the current choice without emitting (adds it to the list when it is a file).
     void setCurrentSpec(const QString& spec, const QString& label = {});
     QString currentSpec() const;
+    // Orders the built-in entries by fit for the open file, best first, each labelled with its fit (and the
+    // file's own hint); an empty ranking restores the alphabetical catalog. The current choice is kept.
+    void setRanking(const std::vector<ArchitectureFit>& ranking);
+    // The entries as shown, for tests: "(none)", "resnet18  100% fit", ...
+    QStringList entryTexts() const;
 
 signals:
     void architectureChosen(const QString& spec);
 
 private:
     void activate(int index);
+    void fillCatalog(const std::vector<ArchitectureFit>& ranking);
 
     QComboBox* m_combo = nullptr;
     QToolButton* m_more = nullptr;

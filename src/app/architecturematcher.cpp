@@ -26,6 +26,11 @@ MatchOutcome ArchitectureMatcher::run(CheckpointPtr doc, const QString& archSpec
 {
     MatchOutcome out;
     out.archSpec = archSpec;
+    if (archSpec.isEmpty()) {
+        // No architecture: the plain tree, rebuilt here rather than on the UI thread (40,000 rows take long).
+        out.tree = models::CheckpointTree::build(doc);
+        return out;
+    }
     Result<ArchitectureSpec> spec = resolveArchitectureSpec(archSpec.toStdString());
     if (!spec.ok()) {
         out.error = QString::fromStdString(spec.error().describe(archSpec.toStdString()));

@@ -4,11 +4,13 @@
 
 #include <QFormLayout>
 #include <QLabel>
+#include <QProgressBar>
 #include <QScrollArea>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/histogramchart.h"
+#include "app/overviewpanel.h"
 #include "app/workerguard.h"
 #include "models/formatting.h"
 
@@ -57,9 +59,19 @@ DetailPane::DetailPane(QWidget* parent) : QWidget(parent)
     m_stats->setWordWrap(true);
     m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_stats->setContentsMargins(6, 0, 6, 0);
+    m_spinner = new QProgressBar(this);
+    m_spinner->setRange(0, 0); // indeterminate: a busy indicator
+    m_spinner->setTextVisible(false);
+    m_spinner->setMaximumHeight(8);
+    m_spinner->hide();
     m_chart = new HistogramChart(this);
     m_chart->hide();
+    m_overview = new OverviewPanel(this);
+    m_overview->hide();
+    m_scroll = scroll;
+    outer->addWidget(m_overview, 3);
     outer->addWidget(scroll, 3);
+    outer->addWidget(m_spinner);
     outer->addWidget(m_stats);
     outer->addWidget(m_chart, 2);
 }
@@ -67,6 +79,11 @@ DetailPane::DetailPane(QWidget* parent) : QWidget(parent)
 DetailPane::~DetailPane()
 {
     cancelStats();
+}
+
+bool DetailPane::spinnerShown() const
+{
+    return m_spinner->isVisibleTo(this);
 }
 
 QString DetailPane::statsText() const
@@ -80,6 +97,19 @@ void DetailPane::setTree(std::shared_ptr<const models::CheckpointTree> tree)
     m_tree = std::move(tree);
     clearForm();
     m_title->setText(tr("Select a row to see its details."));
+    // A new match builds a new tree over the same document: the overview is only redone for a new file.
+    CheckpointPtr doc = m_tree ? m_tree->documentPtr() : nullptr;
+    if (doc != m_overviewDoc) {
+        m_overviewDoc = doc;
+        m_overview->setDocument(doc);
+    }
+    showOverview(doc != nullptr);
+}
+
+void DetailPane::showOverview(bool on)
+{
+    m_overview->setVisible(on);
+    m_scroll->setVisible(!on);
 }
 
 void DetailPane::clearForm()
@@ -87,6 +117,7 @@ void DetailPane::clearForm()
     while (m_form->rowCount() > 0)
         m_form->removeRow(0);
     m_stats->clear();
+    m_spinner->hide();
     m_chart->clear();
     m_chart->hide();
 }
@@ -117,20 +148,21 @@ void DetailPane::showNode(int id)
     clearForm();
     if (!m_tree || id <= 0 || id >= m_tree->size()) {
         m_title->setText(tr("Select a row to see its details."));
+        showOverview(m_tree != nullptr);
         return;
     }
+    showOverview(false);
     const models::TreeNode& n = m_tree->node(id);
     m_title->setText(q(m_tree->fullPath(id)));
-    const Checkpoint& doc = m_tree->document();
     switch (n.kind) {
     case models::NodeKind::Tensor:
         showTensor(n.ref);
         break;
-    case models::NodeKind::Value: {
-        const PlainValue& v = doc.values[size_t(n.ref)];
-        addRow(tr("Value"), q(renderValue(v.value, 2000)));
+    case models::NodeKind::Value:
+        addRow(tr("Value"), q(renderValue(m_tree->value(id), 2000)));
+        if (n.payload)
+            addRow(tr("Security"), tr("Dangerous payload: torch.load would run this call. Nothing was run here."));
         break;
-    }
     case models::NodeKind::Ghost: {
         const models::GhostEntry& g = m_tree->overlay()->missing[size_t(n.ref)];
         addRow(tr("Missing key"), q(g.archKey));
@@ -190,13 +222,12 @@ void DetailPane::showTensor(int index)
 
 void DetailPane::startStats(int index)
 {
-    QString why;
-    if (!tensorStatsAvailable(&why)) {
-        m_stats->setText(tr("Statistics unavailable: %1").arg(why));
-        emit statsFinished();
-        return;
-    }
-    m_stats->setText(tr("Computing statistics..."));
+    // Whether LibTorch can be loaded is asked in the worker too: the first ask dlopen()s it (a second or more),
+    // which must never happen on the UI thread. Until the first answer the spinner says what is going on.
+    static std::atomic<bool> moduleAsked{false};
+    m_stats->setText(moduleAsked ? tr("Computing statistics...")
+                                 : tr("Loading the tensor module (LibTorch, first use only)..."));
+    m_spinner->show();
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     auto cancel = m_cancel;
     CheckpointPtr doc = m_tree->documentPtr();
@@ -207,6 +238,7 @@ void DetailPane::startStats(int index)
         m_cancel.reset();
         watcher->deleteLater();
         const StatsAnswer a = watcher->result();
+        m_spinner->hide();
         if (!a.ok) {
             m_stats->setText(tr("Statistics unavailable: %1").arg(a.error));
             emit statsFinished();
@@ -226,13 +258,23 @@ void DetailPane::startStats(int index)
         }
         emit statsFinished();
     });
-    watcher->setFuture(
-        QtConcurrent::run(guardedWorker([doc, index, cancel] { return computeTensorStats(doc, index, cancel.get()); },
-                                        [](const Error& error) {
-                                            StatsAnswer answer;
-                                            answer.error = workerErrorText(error);
-                                            return answer;
-                                        })));
+    watcher->setFuture(QtConcurrent::run(guardedWorker(
+        [doc, index, cancel] {
+            StatsAnswer answer;
+            QString why;
+            const bool available = tensorStatsAvailable(&why);
+            moduleAsked = true;
+            if (!available) {
+                answer.error = why;
+                return answer;
+            }
+            return computeTensorStats(doc, index, cancel.get());
+        },
+        [](const Error& error) {
+            StatsAnswer answer;
+            answer.error = workerErrorText(error);
+            return answer;
+        })));
 }
 
 } // namespace ckpt::app

@@ -10,12 +10,14 @@
 #include "models/checkpointtree.h"
 
 class QLabel;
+class QProgressBar;
 class QFormLayout;
 
 namespace ckpt::app
 {
 
 class HistogramChart;
+class OverviewPanel;
 
 // What the selected row is: a tensor's dtype, shape, strides, storage, location and the views sharing its
 // storage, then statistics and a histogram computed in the background. A new selection cancels the old job.
@@ -29,6 +31,8 @@ public:
     void setTree(std::shared_ptr<const models::CheckpointTree> tree);
     void showNode(int nodeId);
     bool statsRunning() const { return m_watcher != nullptr; }
+    bool spinnerShown() const; // the busy indicator under the facts
+    OverviewPanel* overview() const { return m_overview; }
     HistogramChart* chart() const { return m_chart; }
     QString statsText() const;
 
@@ -40,12 +44,17 @@ private:
     void startStats(int tensor);
     void cancelStats();
     void clearForm();
+    void showOverview(bool on);
     void addRow(const QString& label, const QString& value);
 
     std::shared_ptr<const models::CheckpointTree> m_tree;
     QLabel* m_title = nullptr;
     QFormLayout* m_form = nullptr;
     QLabel* m_stats = nullptr;
+    OverviewPanel* m_overview = nullptr; // shown while no row is selected
+    QWidget* m_scroll = nullptr;         // the selected row's facts
+    CheckpointPtr m_overviewDoc;
+    QProgressBar* m_spinner = nullptr; // busy while statistics (or LibTorch itself) load
     HistogramChart* m_chart = nullptr;
     QFutureWatcher<StatsAnswer>* m_watcher = nullptr;
     std::shared_ptr<std::atomic<bool>> m_cancel;

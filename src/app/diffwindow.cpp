@@ -1,6 +1,9 @@
 #include "app/diffwindow.h"
 #include "ui_diffwindow.h"
 
+#include <algorithm>
+
+#include <QAction>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QScrollBar>
@@ -52,13 +55,24 @@ DiffWindow::DiffWindow(QWidget* parent) : QWidget(parent), m_ui(std::make_unique
     m_ui->rightView->setModel(m_right);
     for (QTreeView* v : {m_ui->leftView, m_ui->rightView}) {
         v->header()->setSectionResizeMode(QHeaderView::Interactive);
-        v->setColumnWidth(models::DiffTreeModel::NameColumn, 140);
-        v->setColumnWidth(models::DiffTreeModel::KeyColumn, 190);
+        v->header()->setStretchLastSection(false);
+        // Name and Key share what the fixed columns leave, so Status stays on screen at 1024 pixels.
+        v->header()->setSectionResizeMode(models::DiffTreeModel::NameColumn, QHeaderView::Stretch);
+        v->header()->setSectionResizeMode(models::DiffTreeModel::KeyColumn, QHeaderView::Stretch);
+        v->setColumnWidth(models::DiffTreeModel::StatusColumn, 100);
         v->setColumnWidth(models::DiffTreeModel::DtypeColumn, 60);
         v->setColumnWidth(models::DiffTreeModel::ShapeColumn, 80);
         v->setColumnWidth(models::DiffTreeModel::LocationColumn, 50);
     }
     m_ui->legendLabel->setText(legendHtml(palette()));
+    auto* next = new QAction(tr("Next difference"), this);
+    next->setShortcut(QKeySequence(Qt::Key_F8));
+    auto* previous = new QAction(tr("Previous difference"), this);
+    previous->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F8));
+    addAction(next);
+    addAction(previous);
+    connect(next, &QAction::triggered, this, [this] { goToDifference(true); });
+    connect(previous, &QAction::triggered, this, [this] { goToDifference(false); });
     m_ui->progressBar->hide();
     m_ui->cancelButton->hide();
     m_ui->valuesButton->setEnabled(false);
@@ -93,6 +107,9 @@ void DiffWindow::syncViews()
     // Same rows on both sides, so the scroll positions can simply follow each other.
     connect(l->verticalScrollBar(), &QScrollBar::valueChanged, r->verticalScrollBar(), &QScrollBar::setValue);
     connect(r->verticalScrollBar(), &QScrollBar::valueChanged, l->verticalScrollBar(), &QScrollBar::setValue);
+    // Sideways too, so a column scrolled into view on one side is in view on the other.
+    connect(l->horizontalScrollBar(), &QScrollBar::valueChanged, r->horizontalScrollBar(), &QScrollBar::setValue);
+    connect(r->horizontalScrollBar(), &QScrollBar::valueChanged, l->horizontalScrollBar(), &QScrollBar::setValue);
     connect(l, &QTreeView::expanded, this, [this, l, r](const QModelIndex& i) { mirror(l, r, i, true); });
     connect(r, &QTreeView::expanded, this, [this, l, r](const QModelIndex& i) { mirror(r, l, i, true); });
     connect(l, &QTreeView::collapsed, this, [this, l, r](const QModelIndex& i) { mirror(l, r, i, false); });
@@ -110,6 +127,40 @@ void DiffWindow::syncViews()
     };
     follow(l, r);
     follow(r, l);
+}
+
+bool DiffWindow::goToDifference(bool forward)
+{
+    std::shared_ptr<const models::DiffTree> tree = m_left->tree();
+    if (!tree || tree->size() <= 1) return false;
+    // Every row in display order (depth first), and which of them are leaves that differ.
+    std::vector<int> order;
+    order.reserve(size_t(tree->size()));
+    std::vector<int> stack(tree->node(0).children.rbegin(), tree->node(0).children.rend());
+    while (!stack.empty()) {
+        const int id = stack.back();
+        stack.pop_back();
+        order.push_back(id);
+        const auto& children = tree->node(id).children;
+        stack.insert(stack.end(), children.rbegin(), children.rend());
+    }
+    auto differs = [&](int id) {
+        const models::DiffNode& n = tree->node(id);
+        return (n.entry >= 0 || n.valueEntry >= 0) && n.differing > 0;
+    };
+    const int current = m_left->nodeId(m_ui->leftView->currentIndex());
+    const auto here = std::find(order.begin(), order.end(), current);
+    const long start = here == order.end() ? (forward ? -1 : long(order.size())) : long(here - order.begin());
+    const long count = long(order.size());
+    for (long step = 1; step <= count; ++step) {
+        const long at = ((forward ? start + step : start - step) % count + count) % count;
+        if (!differs(order[size_t(at)])) continue;
+        const QModelIndex index = m_left->indexForNode(order[size_t(at)]);
+        m_ui->leftView->setCurrentIndex(index);
+        m_ui->leftView->scrollTo(index);
+        return true;
+    }
+    return false;
 }
 
 void DiffWindow::mirror(QTreeView* from, QTreeView* to, const QModelIndex& index, bool expand)

@@ -40,6 +40,8 @@ public:
     // Streams every tensor's bytes on both sides (what the Compare values button does).
     void compareValues();
     void setDifferencesOnly(bool on);
+    // F8 / Shift+F8: selects the next (previous) row that differs, wrapping around; false when none differs.
+    bool goToDifference(bool forward);
 
     bool isBusy() const { return m_watcher != nullptr; }
     std::shared_ptr<const CheckpointDiff> diff() const { return m_diff; }

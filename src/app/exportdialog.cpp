@@ -17,6 +17,7 @@
 
 #include "app/progressbarfeed.h"
 #include "app/workerguard.h"
+#include "app/replacequestion.h"
 #include "models/formatting.h"
 #include "models/statuscolors.h"
 #ifdef CKPT_HAVE_TENSOR_LOADER
@@ -310,8 +311,14 @@ bool ExportDialog::startExport()
         return false;
     }
     ExportOptions o = options();
-    // An existing file is replaced only when the user picked it explicitly in the save dialog or typed it.
-    o.force = m_destinationEdited && QFileInfo::exists(out);
+    // An existing file is replaced only after the user says so (typed names included).
+    if (QFileInfo::exists(out)) {
+        if (!confirmReplace(this, out)) {
+            setStatus(tr("Not exported: %1 already exists.").arg(out.toHtmlEscaped()));
+            return false;
+        }
+        o.force = true;
+    }
     m_succeeded = false;
     m_open->hide();
     m_export->setEnabled(false);
@@ -390,9 +397,7 @@ void ExportDialog::finish()
                            outcome->message.toHtmlEscaped(), outcome->output.toHtmlEscaped()));
         m_open->show();
         m_open->setDefault(true);
-        // The default name is taken now; a second export gets the next free one.
-        m_destinationEdited = false;
-        updateDefaultDestination();
+        // The destination stays what the user chose: a second Export writes there again (after "Replace?").
     } else {
         setStatus(QStringLiteral("<span style='color:%1'>%2</span>")
                       .arg(models::StatusColors::dangerColor(palette()).name(), outcome->message.toHtmlEscaped()));

@@ -6,6 +6,7 @@
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/workerguard.h"
+#include "core/model/checkpointjson.h"
 
 namespace ckpt::app
 {
@@ -21,6 +22,7 @@ struct LoadController::Job {
 struct LoadController::Outcome {
     CheckpointPtr doc;
     std::shared_ptr<const models::CheckpointTree> tree;
+    std::string wrapperPrefix;
     bool ok = false;
     Error error;
     qint64 elapsedMs = 0;
@@ -78,6 +80,7 @@ quint64 LoadController::open(const QString& path)
         } else {
             out.doc = r.value();
             out.tree = models::CheckpointTree::build(out.doc);
+            out.wrapperPrefix = commonWrapperPrefix(*out.doc);
             out.ok = true;
         }
         out.elapsedMs = job->clock.elapsed();
@@ -131,6 +134,7 @@ void LoadController::finish(const std::shared_ptr<Job>& job, QFutureWatcher<Outc
     result.path = job->path;
     result.doc = std::move(out.doc);
     result.tree = std::move(out.tree);
+    result.wrapperPrefix = QString::fromStdString(out.wrapperPrefix);
     result.elapsedMs = out.elapsedMs;
     emit loaded(result);
 }

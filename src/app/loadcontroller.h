@@ -18,6 +18,7 @@ struct LoadedDocument {
     QString path;
     CheckpointPtr doc;
     std::shared_ptr<const models::CheckpointTree> tree;
+    QString wrapperPrefix; // what `ckpt info` calls the wrapper: "module." when every key starts with it
     qint64 elapsedMs = 0;
 };
 

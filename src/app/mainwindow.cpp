@@ -16,15 +16,20 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QStyle>
+#include <QtConcurrent/QtConcurrent>
 
 #include "app/aboutdialog.h"
 #include "app/architecturechooser.h"
 #include "app/detailpane.h"
 #include "app/diffwindow.h"
 #include "app/exportdialog.h"
+#include "app/helpdialog.h"
 #include "app/recentfiles.h"
 #include "app/renamepreviewdialog.h"
+#include "app/repairbanner.h"
 #include "app/samplefile.h"
+#include "app/securitybanner.h"
+#include "app/shortcutpassthrough.h"
 #include "models/checkpointtreemodel.h"
 #include "models/findingsmodel.h"
 #include "models/formatting.h"
@@ -68,24 +73,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_ui(std::make_un
 
     m_ui->treeView->setModel(m_proxy);
     m_ui->treeView->sortByColumn(-1, Qt::AscendingOrder); // file order until the user sorts
-    m_ui->treeView->header()->setSectionResizeMode(QHeaderView::Interactive);
-    // Widths that fit every column of a typical state dict in a 1280-pixel window.
-    const std::pair<int, int> widths[] = {
-        {models::CheckpointTreeModel::NameColumn, 220},  {models::CheckpointTreeModel::TypeColumn, 70},
-        {models::CheckpointTreeModel::ShapeColumn, 120}, {models::CheckpointTreeModel::ElementsColumn, 80},
-        {models::CheckpointTreeModel::SizeColumn, 70},   {models::CheckpointTreeModel::LocationColumn, 75},
-        {models::CheckpointTreeModel::StatusColumn, 130}};
-    for (const auto& [column, width] : widths)
-        m_ui->treeView->setColumnWidth(column, width);
+    sizeColumns();
     m_ui->findingsView->setModel(m_findings);
     m_ui->findingsView->setColumnWidth(0, 80);
     m_ui->findingsView->setColumnWidth(1, 220);
 
     m_detail = new DetailPane(m_ui->detailHost);
     m_ui->detailHostLayout->addWidget(m_detail);
-    m_ui->mainSplitter->setStretchFactor(0, 3);
-    m_ui->mainSplitter->setStretchFactor(1, 2);
-    m_ui->mainSplitter->setSizes({780, 440});
+    // The tree gets most of the width so every column, Status included, fits at 1024 pixels.
+    m_ui->mainSplitter->setStretchFactor(0, 7);
+    m_ui->mainSplitter->setStretchFactor(1, 3);
+    m_ui->mainSplitter->setSizes({850, 370});
     m_ui->sideSplitter->setStretchFactor(0, 3);
     m_ui->sideSplitter->setStretchFactor(1, 1);
     m_ui->sideSplitter->setSizes({480, 160});
@@ -100,10 +98,42 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_ui(std::make_un
     m_chooser->setFileActions({m_ui->actionLoadTorchScript, m_ui->actionCompareCheckpoint, m_ui->actionLoadKeyList});
     m_recent = new RecentFiles(m_ui->menuRecent, this);
 
+    // Above everything: what is wrong with the file, then the one-click repair.
+    m_security = new SecurityBanner(m_ui->centralWidget);
+    m_repairBanner = new RepairBanner(m_ui->centralWidget);
+    m_ui->centralLayout->insertWidget(0, m_security);
+    m_ui->centralLayout->insertWidget(1, m_repairBanner);
+
     setupActions();
     setupStatusBar();
     restoreSettings();
     updateActions();
+
+    // Text fields must not swallow the window's shortcuts (Ctrl+E, Ctrl+Shift+Left/Right, ...), and the tree,
+    // not the filter box, has the keyboard at start-up.
+    auto* passThrough = new ShortcutPassThrough({m_ui->actionFixPrefixes, m_ui->actionExport, m_ui->actionExpandAll,
+                                                 m_ui->actionCollapseAll, m_ui->actionCompare},
+                                                this);
+    m_ui->filterEdit->installEventFilter(passThrough);
+    for (QWidget* w : m_chooser->findChildren<QWidget*>())
+        w->installEventFilter(passThrough);
+    m_ui->treeView->setFocus();
+}
+
+void MainWindow::sizeColumns()
+{
+    using Model = models::CheckpointTreeModel;
+    QHeaderView* header = m_ui->treeView->header();
+    header->setStretchLastSection(false);
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    // Name takes what the others leave, so Status stays on screen down to a 1024-pixel window.
+    header->setSectionResizeMode(Model::NameColumn, QHeaderView::Stretch);
+    header->setMinimumSectionSize(40);
+    const std::pair<int, int> widths[] = {{Model::TypeColumn, 82},     {Model::ShapeColumn, 105},
+                                          {Model::ElementsColumn, 72}, {Model::SizeColumn, 68},
+                                          {Model::LocationColumn, 60}, {Model::StatusColumn, 112}};
+    for (const auto& [column, width] : widths)
+        m_ui->treeView->setColumnWidth(column, width);
 }
 
 MainWindow::~MainWindow() = default;
@@ -128,6 +158,17 @@ void MainWindow::setupActions()
         dialog->show();
     });
     connect(m_ui->actionAbout, &QAction::triggered, this, [this] { AboutDialog(this).exec(); });
+    auto* manual = new QAction(tr("&Manual"), this);
+    manual->setObjectName(QStringLiteral("actionManual"));
+    manual->setShortcut(QKeySequence(Qt::Key_F1));
+    manual->setToolTip(tr("What every part of the window means"));
+    auto* keys = new QAction(tr("&Keyboard Shortcuts"), this);
+    keys->setObjectName(QStringLiteral("actionShortcuts"));
+    m_ui->menuHelp->insertAction(m_ui->actionAbout, manual);
+    m_ui->menuHelp->insertAction(m_ui->actionAbout, keys);
+    m_ui->menuHelp->insertSeparator(m_ui->actionAbout);
+    connect(manual, &QAction::triggered, this, [this] { showHelp(HelpDialog::ManualPage); });
+    connect(keys, &QAction::triggered, this, [this] { showHelp(HelpDialog::ShortcutsPage); });
     connect(m_ui->actionCopyKey, &QAction::triggered, this, [this] { copySelection(false); });
     connect(m_ui->actionCopyPath, &QAction::triggered, this, [this] { copySelection(true); });
     connect(m_ui->actionFind, &QAction::triggered, this, [this] {
@@ -156,7 +197,12 @@ void MainWindow::setupActions()
         m_chooser->setCurrentSpec(QString());
         setArchitecture(QString());
     });
-    connect(m_chooser, &ArchitectureChooser::architectureChosen, this, &MainWindow::setArchitecture);
+    connect(m_chooser, &ArchitectureChooser::architectureChosen, this, [this](const QString& spec) {
+        setArchitecture(spec);
+        m_ui->treeView->setFocus(); // the choice is made; the keyboard goes back to the tree and the shortcuts
+    });
+    connect(m_repairBanner, &RepairBanner::openRequested, this, &MainWindow::openFile);
+    connect(m_repairBanner, &RepairBanner::previewRequested, this, &MainWindow::openFixPrefixes);
 
     connect(m_ui->retryButton, &QPushButton::clicked, this, [this] {
         hideError();
@@ -289,15 +335,10 @@ void MainWindow::setArchitecture(const QString& spec)
     hideError();
     if (!m_doc) return;
     if (spec.isEmpty()) {
-        m_matcher->cancel();
+        // The plain tree is rebuilt in the background too: 40,000 rows take longer than a frame.
         m_report.reset();
-        auto tree = models::CheckpointTree::build(m_doc);
-        m_model->setTree(tree);
-        m_detail->setTree(tree);
-        applyFilter();
         updateMatchBar();
-        updateActions();
-        emit matchShown();
+        m_matcher->match(m_doc, QString());
         return;
     }
     m_ui->matchBar->show();
@@ -318,10 +359,21 @@ void MainWindow::onMatched(const MatchOutcome& outcome)
         return;
     }
     m_report = outcome.report;
+    // A new tree for the same file: the tensor the user was on stays current and in view.
+    const int currentTensor = m_ui->treeView->currentIndex().data(models::TensorIndexRole).toInt();
+    const bool hadCurrent = m_ui->treeView->currentIndex().isValid();
     m_model->setTree(outcome.tree);
     m_detail->setTree(outcome.tree);
     applyFilter();
     m_ui->treeView->expandToDepth(0);
+    if (hadCurrent && currentTensor >= 0) {
+        const QModelIndex again =
+            m_proxy->mapFromSource(m_model->indexForNode(outcome.tree->nodeForTensor(currentTensor)));
+        if (again.isValid()) {
+            m_ui->treeView->setCurrentIndex(again);
+            m_ui->treeView->scrollTo(again);
+        }
+    }
     updateMatchBar();
     updateActions();
     emit matchShown();
@@ -389,38 +441,106 @@ void MainWindow::onLoaded(const LoadedDocument& result)
     applyFilter();
     m_ui->treeView->expandToDepth(0);
     m_recent->add(result.path);
-    setWindowTitle(tr("%1 - Checkpoint Inspector").arg(QFileInfo(result.path).fileName()));
+    m_security->showFor(*m_doc, result.tree->payloadRows());
+    setWindowTitle(
+        (m_security->isDangerous() ? tr("DANGEROUS: %1 - Checkpoint Inspector") : tr("%1 - Checkpoint Inspector"))
+            .arg(QFileInfo(result.path).fileName()));
     setWindowFilePath(result.path);
+    m_wrapperPrefix = result.wrapperPrefix;
+    m_repairBanner->setDocument(m_doc, m_path, m_wrapperPrefix);
 
     const Checkpoint& d = *m_doc;
     size_t tensors = 0;
     for (const TensorInfo& t : d.tensors)
         tensors += t.component ? 0 : 1;
-    m_statusSummary->setText(
-        tr("%1 \u00b7 %2 \u00b7 %n tensor(s) \u00b7 %3 parameters \u00b7 %4 \u00b7 opened in %5 ms", nullptr,
-           int(tensors))
-            .arg(QLatin1String(formatName(d.format)), QLatin1String(kindName(d.kind)),
-                 models::countText(d.parameterCount()), models::humanBytes(d.fileSize))
-            .arg(result.elapsedMs));
+    QString summary = tr("%1 \u00b7 %2 \u00b7 %n tensor(s) \u00b7 %3 parameters \u00b7 %4 \u00b7 opened in %5 ms",
+                         nullptr, int(tensors))
+                          .arg(QLatin1String(formatName(d.format)), QLatin1String(kindName(d.kind)),
+                               models::countText(d.parameterCount()), models::humanBytes(d.fileSize))
+                          .arg(result.elapsedMs);
+    // The wrapper is known at once (as `ckpt info` prints it), before any architecture is chosen.
+    summary +=
+        QStringLiteral(" \u00b7 ") +
+        (m_wrapperPrefix.isEmpty() ? tr("no wrapper prefix") : tr("wrapper `%1` on every key").arg(m_wrapperPrefix));
+    m_statusSummary->setText(summary);
     const Severity verdict = d.verdict();
     const QString color = verdict == Severity::Dangerous ? models::StatusColors::dangerColor(palette()).name()
                                                          : palette().color(QPalette::Text).name();
-    const QString text = verdict == Severity::Dangerous
-                             ? tr("Dangerous: this file imports code that would run on torch.load. Nothing was run.")
-                         : verdict == Severity::Unknown
-                             ? tr("Unknown imports: review them before loading this file with torch.load.")
-                             : tr("Safe: every import is a known PyTorch rebuild function or container.");
+    size_t problems = 0;
+    for (const Finding& f : d.findings)
+        problems += f.severity == Severity::Unknown ? 1 : 0;
+    // "Safe" only when nothing at all was found: a file with findings is not shown as healthy.
+    const QString text =
+        verdict == Severity::Dangerous ? tr("Dangerous: this file imports code that would run on torch.load. "
+                                            "Nothing was run.")
+        : verdict == Severity::Unknown ? tr("Unknown imports: review them before loading this file with torch.load.")
+        : problems > 0
+            ? tr("No dangerous imports, but %n problem(s) found: see the list below.", nullptr, int(problems))
+            : tr("Safe: every import is a known PyTorch rebuild function or container.");
     m_ui->verdictLabel->setText(QStringLiteral("<span style='color:%1'><b>%2</b></span> (%3 globals)")
                                     .arg(color, text.toHtmlEscaped())
                                     .arg(d.globals.size()));
     updateActions();
     updateMatchBar();
+    m_ui->treeView->setFocus();
     emit documentShown(result.path);
     if (!m_archSpec.isEmpty()) setArchitecture(m_archSpec);
+    startRanking();
+}
+
+void MainWindow::startRanking()
+{
+    // The catalog ranked for this file, in the background; a newer file's ranking replaces an older one's.
+    m_ranking.clear();
+    m_chooser->setRanking({});
+    if (!m_doc || !m_doc->mainWeightSet()) return;
+    const quint64 generation = ++m_rankGeneration;
+    auto* watcher = new QFutureWatcher<std::vector<ArchitectureFit>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation != m_rankGeneration) return;
+        m_ranker = nullptr;
+        m_ranking = watcher->result();
+        onRanked();
+    });
+    m_ranker = watcher;
+    CheckpointPtr doc = m_doc;
+    watcher->setFuture(QtConcurrent::run([doc] { return rankArchitectures(*doc); }));
+}
+
+void MainWindow::onRanked()
+{
+    m_chooser->setRanking(m_ranking);
+    // The best fit is checked at once unless an architecture is already chosen; a poor best fit (under half
+    // the keys and shapes) is only offered in the list.
+    if (m_archSpec.isEmpty() && !m_ranking.empty() && m_ranking.front().fit >= 0.5) {
+        const QString spec = QStringLiteral("builtin:") + QString::fromStdString(m_ranking.front().name);
+        m_chooser->setCurrentSpec(spec);
+        setArchitecture(spec);
+    }
+    emit rankingShown();
+}
+
+HelpDialog* MainWindow::showHelp(int page)
+{
+    QList<QAction*> actions;
+    for (QAction* action : findChildren<QAction*>())
+        if (!action->shortcuts().isEmpty()) actions << action;
+    auto* dialog = new HelpDialog(actions, HelpDialog::Page(page), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return dialog;
+}
+
+QString MainWindow::statusSummaryText() const
+{
+    return m_statusSummary->text();
 }
 
 void MainWindow::onFailed(const QString& path, const QString& reason)
 {
+    m_security->clear();
+    m_repairBanner->setDocument(nullptr, QString(), QString());
     m_progress->hide();
     m_cancel->hide();
     m_retryMatches = false;

@@ -1,8 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
+#include <QFutureWatcher>
 #include <QMainWindow>
+
+#include "core/analysis/architectureranking.h"
 
 #include "app/architecturematcher.h"
 #include "app/loadcontroller.h"
@@ -34,8 +38,11 @@ class ArchitectureChooser;
 class DetailPane;
 class DiffWindow;
 class ExportDialog;
+class HelpDialog;
 class RecentFiles;
 class RenamePreviewDialog;
+class RepairBanner;
+class SecurityBanner;
 
 // The main window: opens files through LoadController, shows the tree, the details of the selected row and
 // the findings, checks the document against a chosen architecture and leads to repair, export and diff.
@@ -61,6 +68,15 @@ public:
     models::TreeFilterProxy* filterProxy() const { return m_proxy; }
     QTreeView* treeView() const;
     DetailPane* detailPane() const { return m_detail; }
+    RepairBanner* repairBanner() const { return m_repairBanner; }
+    SecurityBanner* securityBanner() const { return m_security; }
+    ArchitectureChooser* architectureChooser() const { return m_chooser; }
+    // The catalog ranked for the open file (best first); empty until the background ranking is done.
+    const std::vector<ArchitectureFit>& ranking() const { return m_ranking; }
+    QString architectureSpec() const { return m_archSpec; }
+    QString statusSummaryText() const;
+    // Help > Manual (F1) or Help > Keyboard Shortcuts (HelpDialog::Page); the dialog deletes itself on close.
+    HelpDialog* showHelp(int page);
     CheckpointPtr document() const { return m_doc; }
     std::shared_ptr<const MatchReport> matchReport() const { return m_report; }
     QString matchSummaryText() const;
@@ -71,6 +87,7 @@ signals:
     void documentShown(const QString& path);
     void matchShown(); // the tree now reflects the current architecture (or an error is shown)
     void exportDialogShown(ckpt::app::ExportDialog* dialog);
+    void rankingShown(); // the chooser lists the catalog best first (and the best fit is being checked)
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -98,6 +115,9 @@ private:
     void copySelection(bool fullPath);
     void showContextMenu(const QPoint& pos);
     void onCurrentChanged();
+    void startRanking();
+    void onRanked();
+    void sizeColumns();
     QString lastDir(const QString& key) const;
     void setLastDir(const QString& key, const QString& file);
 
@@ -113,6 +133,12 @@ private:
     QLabel* m_statusSummary = nullptr;
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancel = nullptr;
+    SecurityBanner* m_security = nullptr;
+    RepairBanner* m_repairBanner = nullptr;
+    QFutureWatcher<std::vector<ArchitectureFit>>* m_ranker = nullptr;
+    quint64 m_rankGeneration = 0;
+    std::vector<ArchitectureFit> m_ranking;
+    QString m_wrapperPrefix;
     CheckpointPtr m_doc;
     QString m_path;
     QString m_archSpec;

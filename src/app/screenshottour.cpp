@@ -5,6 +5,7 @@
 #include <QAbstractItemModel>
 #include <QApplication>
 #include <QDir>
+#include <QPalette>
 #include <QSplitter>
 #include <QTemporaryDir>
 #include <QTreeView>
@@ -44,6 +45,28 @@ QModelIndex findKey(QAbstractItemModel* model, const QString& key, const QModelI
     return {};
 }
 
+// A dark palette like the ones desktop themes ship, to check that every colour stays readable on it.
+QPalette darkPalette()
+{
+    QPalette p;
+    const QColor window(0x2b, 0x2b, 0x2b), base(0x1e, 0x1e, 0x1e), text(0xe6, 0xe6, 0xe6);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::Button, window);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::ToolTipBase, base);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::Highlight, QColor(0x3d, 0x7a, 0xd6));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Mid, QColor(0x50, 0x50, 0x50));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
+    return p;
+}
+
 } // namespace
 
 ScreenshotTour::ScreenshotTour(MainWindow* window, const QString& dir, QObject* parent)
@@ -67,6 +90,16 @@ bool ScreenshotTour::run()
     if (!waitForSignal(
             m_window, &MainWindow::matchShown, [this] { m_window->openSample(); }, 30000))
         return false;
+    // The first screen: overview, repair banner and the match, at the default size, at 1024x700 and dark.
+    bool ok = save(m_window, QStringLiteral("first-open.png"));
+    m_window->resize(1024, 700);
+    ok &= save(m_window, QStringLiteral("first-open-1024.png"));
+    const QPalette light = QApplication::palette();
+    QApplication::setPalette(darkPalette());
+    ok &= save(m_window, QStringLiteral("first-open-dark.png"));
+    QApplication::setPalette(light);
+    m_window->resize(1240, 760);
+
     QTreeView* tree = m_window->treeView();
     // Show the hierarchy down to the first block so the prefix and the statuses are visible.
     const QModelIndex conv = findKey(tree->model(), QStringLiteral("module.layer1.0.conv1.weight"));
@@ -79,7 +112,7 @@ bool ScreenshotTour::run()
     if (pick.isValid())
         waitForSignal(
             m_window->detailPane(), &DetailPane::statsFinished, [&] { tree->setCurrentIndex(pick); }, 60000);
-    bool ok = save(m_window, QStringLiteral("main-window.png"));
+    ok &= save(m_window, QStringLiteral("main-window.png"));
     // The histogram on its own: give the detail pane the whole side for this one picture.
     if (auto* side = m_window->findChild<QSplitter*>(QStringLiteral("sideSplitter"))) {
         const QList<int> sizes = side->sizes();

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "core/limits.h"
+#include "models/payloadprobe.h"
 
 namespace ckpt::models
 {
@@ -178,10 +179,37 @@ std::shared_ptr<const CheckpointTree> CheckpointTree::build(CheckpointPtr doc,
         }
         if (tree->m_tensorNode[i] < 0) tree->m_tensorNode[i] = id;
     }
+    // Payload rows are marked only in files the scan found dangerous; other files pay nothing for it.
+    const std::unordered_set<std::string> dangerous = models::dangerousGlobalNames(*doc);
     for (size_t i = 0; i < doc->values.size(); ++i) {
         if (doc->values[i].path.empty()) continue;
-        b.place(doc->values[i].path, doc->root, NodeKind::Value, int(i));
+        int id = b.place(doc->values[i].path, doc->root, NodeKind::Value, int(i));
+        if (holdsPayload(doc->values[i].value, dangerous)) {
+            nodes[size_t(id)].payload = true;
+            ++tree->m_payloadRows;
+        }
     }
+    // Values no PlainValue stands for get rows of their own (ref < 0 indexes m_extraValues): a payload hidden in
+    // the root's BUILD state (an OrderedDict's `_metadata`, set as an attribute, is no dict entry), and the root
+    // itself when nothing else could be shown (a bare call such as getattr(...)(...) would be an empty tree).
+    auto addExtra = [&](const std::string& name, const Value* value) {
+        tree->m_extraValues.push_back(value);
+        int id = b.add(0, name, NodeKind::Value, false, -int(tree->m_extraValues.size()));
+        if (holdsPayload(value, dangerous)) {
+            nodes[size_t(id)].payload = true;
+            ++tree->m_payloadRows;
+        }
+    };
+    const Value* rootState = doc->root ? doc->root->state : nullptr;
+    if (rootState && !dangerous.empty()) {
+        if (rootState->kind == ValueKind::Dict) {
+            for (const auto& [key, value] : rootState->entries)
+                if (key && key->kind == ValueKind::String && holdsPayload(value, dangerous)) addExtra(key->text, value);
+        } else if (holdsPayload(rootState, dangerous)) {
+            addExtra("(state)", rootState);
+        }
+    }
+    if (nodes.size() == 1 && doc->root && !doc->root->isScalar()) addExtra("(root)", doc->root);
     if (overlay) {
         Path at;
         for (const std::string& s : overlay->weightSetPath)
@@ -201,6 +229,14 @@ std::shared_ptr<const CheckpointTree> CheckpointTree::build(CheckpointPtr doc,
         p.bytes += n.bytes;
         p.tensorCount += n.tensorCount;
         p.match = std::max(p.match, n.match);
+        p.payload = p.payload || n.payload;
+        const int location = n.kind == NodeKind::Tensor ? n.ref : n.locationTensor;
+        if (location < 0) continue;
+        if (p.locationTensor < 0)
+            p.locationTensor = location;
+        else if (doc->tensors[size_t(p.locationTensor)].location != doc->tensors[size_t(location)].location)
+            p.mixedLocations = true;
+        p.mixedLocations = p.mixedLocations || n.mixedLocations;
     }
     return tree;
 }
@@ -211,6 +247,14 @@ const RowMatch* CheckpointTree::rowMatch(int id) const
     if (!m_overlay || n.kind != NodeKind::Tensor) return nullptr;
     auto it = m_overlay->byTensor.find(n.ref);
     return it == m_overlay->byTensor.end() ? nullptr : &it->second;
+}
+
+const Value* CheckpointTree::value(int id) const
+{
+    const TreeNode& n = node(id);
+    if (n.kind != NodeKind::Value) return nullptr;
+    if (n.ref < 0) return m_extraValues[size_t(-n.ref - 1)];
+    return m_doc->values[size_t(n.ref)].value;
 }
 
 std::string CheckpointTree::key(int id) const

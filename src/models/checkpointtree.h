@@ -26,6 +26,9 @@ struct TreeNode {
     int tensorCount = 0;
     MatchState match = MatchState::None; // tensors: their own; groups: the worst below
     std::string typeText;                // containers: "dict", "OrderedDict", "Namespace", ...
+    bool payload = false;                // a value that is or calls a dangerous global; groups: one below is
+    int locationTensor = -1;             // a tensor whose location stands for every tensor below (-1: none)
+    bool mixedLocations = false;         // the tensors below sit in more than one location
 };
 
 // The document as a tree of containers, module groups (keys split on '.'), tensors, plain values and ghost rows
@@ -42,6 +45,9 @@ public:
     CheckpointPtr documentPtr() const { return m_doc; }
     const MatchOverlay* overlay() const { return m_overlay.get(); }
     const RowMatch* rowMatch(int id) const; // for tensor rows with a match entry
+    // The plain value a Value row shows (also the root, or part of its state, for rows no PlainValue stands for).
+    const Value* value(int id) const;
+    int payloadRows() const { return m_payloadRows; } // Value rows marked as payload
 
     std::string key(int id) const;       // dotted key inside the nearest container ("layer1.0.conv1.weight")
     std::string fullPath(int id) const;  // containers joined with '/', keys with '.'
@@ -52,6 +58,8 @@ private:
     std::shared_ptr<const MatchOverlay> m_overlay;
     std::vector<TreeNode> m_nodes;
     std::vector<int> m_tensorNode;
+    int m_payloadRows = 0;
+    std::vector<const Value*> m_extraValues; // Value rows with no PlainValue (ref = -1 - index)
 };
 
 } // namespace ckpt::models

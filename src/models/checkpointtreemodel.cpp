@@ -137,7 +137,7 @@ QVariant CheckpointTreeModel::display(const TreeNode& n, int id, int column) con
             if (t.layout != TensorLayout::Strided) s += QLatin1Char(' ') + QLatin1String(layoutName(t.layout));
             return s;
         }
-        if (n.kind == NodeKind::Value) return valueType(doc.values[size_t(n.ref)].value);
+        if (n.kind == NodeKind::Value) return valueType(m_tree->value(id));
         if (n.kind == NodeKind::Ghost)
             return q(std::string(dtypeName(m_tree->overlay()->missing[size_t(n.ref)].archDtype)));
         if (n.kind == NodeKind::Module) return tr("module");
@@ -150,7 +150,7 @@ QVariant CheckpointTreeModel::display(const TreeNode& n, int id, int column) con
                 s += QStringLiteral(" \u2260 ") + shapeText(m->archShape) + tr(" expected");
             return s;
         }
-        if (n.kind == NodeKind::Value) return q(renderValue(doc.values[size_t(n.ref)].value, 120));
+        if (n.kind == NodeKind::Value) return q(renderValue(m_tree->value(id), 120));
         if (n.kind == NodeKind::Ghost) return shapeText(m_tree->overlay()->missing[size_t(n.ref)].archShape);
         return {};
     case ElementsColumn:
@@ -161,9 +161,12 @@ QVariant CheckpointTreeModel::display(const TreeNode& n, int id, int column) con
         return {};
     case LocationColumn:
         if (n.kind == NodeKind::Tensor) return q(doc.tensors[size_t(n.ref)].location);
-        if (group && n.tensorCount > 0) return tr("%n tensor(s)", nullptr, n.tensorCount);
+        // A group says where its tensors are: one place, or "mixed" (the tooltip has the count).
+        if (group && n.locationTensor >= 0)
+            return n.mixedLocations ? tr("mixed") : q(doc.tensors[size_t(n.locationTensor)].location);
         return {};
     case StatusColumn:
+        if (n.payload) return tr("dangerous payload");
         if (n.kind == NodeKind::Ghost) return tr("missing from checkpoint");
         if (n.kind == NodeKind::Tensor || group) return QString::fromLatin1(matchStateName(n.match));
         return {};
@@ -193,6 +196,10 @@ QString CheckpointTreeModel::toolTip(const TreeNode& n, int id) const
         return tr("Missing: the architecture expects `%1` %2 but the checkpoint has no such key")
             .arg(q(g.archKey), shapeText(g.archShape));
     }
+    if (n.payload)
+        return n.kind == NodeKind::Value ? tr("Dangerous payload: this value calls code that torch.load would run. "
+                                              "Nothing was run; it is shown as recorded.")
+                                         : tr("Holds a dangerous payload below");
     if (n.kind != NodeKind::Tensor) return {};
     const RowMatch* m = m_tree->rowMatch(id);
     const QString key = q(m_tree->key(id));
@@ -232,11 +239,13 @@ QVariant CheckpointTreeModel::data(const QModelIndex& index, int role) const
         return tip.isEmpty() ? QVariant() : QVariant(tip);
     }
     case Qt::DecorationRole:
+        if (n.payload && (column == NameColumn || column == StatusColumn)) return StatusColors::dangerIcon();
         if ((column == StatusColumn || column == NameColumn) && n.match != MatchState::None)
             return StatusColors::icon(n.match);
         return {};
     case Qt::ForegroundRole: {
         const QPalette pal = QGuiApplication::palette();
+        if (n.payload && column == StatusColumn) return StatusColors::dangerColor(pal);
         if (n.kind == NodeKind::Ghost) return StatusColors::foreground(MatchState::Missing, pal);
         if (column == StatusColumn && n.match != MatchState::None) return StatusColors::foreground(n.match, pal);
         if (column == LocationColumn && n.kind == NodeKind::Tensor &&
@@ -245,6 +254,11 @@ QVariant CheckpointTreeModel::data(const QModelIndex& index, int role) const
         return {};
     }
     case Qt::BackgroundRole: {
+        if (n.payload && n.kind == NodeKind::Value) {
+            QColor c = StatusColors::dangerColor(QGuiApplication::palette());
+            c.setAlpha(60);
+            return c;
+        }
         if (n.kind != NodeKind::Tensor && n.kind != NodeKind::Ghost) return {};
         QColor c = StatusColors::background(n.match, QGuiApplication::palette());
         return c.isValid() ? QVariant(c) : QVariant();
@@ -275,6 +289,8 @@ QVariant CheckpointTreeModel::data(const QModelIndex& index, int role) const
         return int(n.kind);
     case MatchStateRole:
         return int(n.match);
+    case PayloadRole:
+        return n.payload;
     case NodeIdRole:
         return id;
     case SortRole: {

@@ -16,6 +16,7 @@ enum Role {
     MatchStateRole,             // int(MatchState)
     NodeIdRole,                 // the row's node id in its tree
     SeverityRole,               // int(ckpt::Severity) for findings
+    PayloadRole,                // bool: the row is (or holds) a value that calls a dangerous global
 };
 
 } // namespace ckpt::models

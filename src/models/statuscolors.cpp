@@ -98,6 +98,32 @@ QIcon StatusColors::icon(MatchState state)
     return icon;
 }
 
+QIcon StatusColors::dangerIcon()
+{
+    static QIcon icon = [] {
+        QIcon made;
+        for (int size : {16, 32}) {
+            QPixmap pm(size, size);
+            pm.fill(Qt::transparent);
+            QPainter p(&pm);
+            p.setRenderHint(QPainter::Antialiasing);
+            p.setBrush(QColor(0xc0, 0x10, 0x10));
+            p.setPen(Qt::NoPen);
+            p.drawEllipse(QRectF(1, 1, size - 2, size - 2));
+            QFont f = p.font();
+            f.setBold(true);
+            f.setPixelSize(int(size * 0.75));
+            p.setFont(f);
+            p.setPen(Qt::white);
+            p.drawText(QRect(0, 0, size, size), Qt::AlignCenter, QStringLiteral("!"));
+            p.end();
+            made.addPixmap(pm);
+        }
+        return made;
+    }();
+    return icon;
+}
+
 QColor StatusColors::dangerColor(const QPalette& palette)
 {
     return isDark(palette) ? QColor(0xff, 0x6b, 0x6b) : QColor(0xc0, 0x10, 0x10);

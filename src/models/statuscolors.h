@@ -19,6 +19,7 @@ public:
     static QColor background(MatchState state, const QPalette& palette); // a light tint for the whole row
     static QIcon icon(MatchState state);
     static QColor dangerColor(const QPalette& palette);
+    static QIcon dangerIcon();                          // a red disc with "!", for payload rows and the security banner
     static QColor accentColor(const QPalette& palette); // device locations other than cpu
 };
 

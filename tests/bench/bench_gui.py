@@ -1,7 +1,8 @@
-"""GUI responsiveness: the largest event-loop gap while the main window loads a 40,000-tensor checkpoint
-(median of 5 fresh windows, goal < 50 ms), the first click on a tensor row and the first keystroke in the filter box
-of that fresh window (each its own goal, < 100 ms: nothing warmed by an earlier run), and filtering a 100,000-tensor
-tree by substring and regex (goal < 100 ms; the very first filter, which builds the path cache, < 150 ms).
+"""GUI responsiveness, each a median of 5 fresh windows (nothing warmed by an earlier run): the largest event-loop
+gap while the main window loads a 40,000-tensor checkpoint, on the first tensor click (LibTorch loads then), while
+checking it against an architecture and while clearing that (goal < 50 ms each); the first keystroke in the filter
+box (goal < 100 ms); and filtering a 100,000-tensor tree by substring and regex (goal < 100 ms; the very first
+filter, which builds the path cache, < 150 ms).
 
 Drives build/tests/app/ckpt_gui_bench on the offscreen platform; numbers come from inside the process
 (QElapsedTimer), so process start-up and LibTorch are not part of them.
@@ -36,9 +37,13 @@ def run(ctx):
                                  gap < 50))
     results.append(common.result("gui: 40k tensors shown after (median)",
                                  statistics.median(r["shown_ms"] for r in runs), "ms"))
-    click = statistics.median(r["first_click_ms"] for r in runs)
-    results.append(common.result("gui: first click on a tensor row, fresh window (median)", click, "ms", "< 100",
-                                 0 <= click < 100))
+    # The other moments a window used to freeze: LibTorch's first load, an architecture check, clearing it.
+    for key, what in (("first_tensor_gap_ms", "first tensor click (LibTorch loads)"),
+                      ("arch_gap_ms", "checking 40k tensors against resnet18"),
+                      ("clear_arch_gap_ms", "clearing the architecture (40k-row tree rebuilt)")):
+        value = statistics.median(r[key] for r in runs)
+        results.append(common.result("gui: max event-loop gap, %s (median of 5)" % what, value, "ms", "< 50",
+                                     0 <= value < 50))
     key = statistics.median(r["first_key_ms"] for r in runs)
     results.append(common.result("gui: first keystroke in the filter, 40k tensors, fresh window (median)", key, "ms",
                                  "< 100", 0 <= key < 100))

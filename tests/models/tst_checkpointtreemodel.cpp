@@ -226,6 +226,9 @@ void TestCheckpointTreeModel::syntheticTreeSplitsKeys()
     QVERIFY(loc.data(Qt::FontRole).value<QFont>().bold());
     const QModelIndex modelRow = model.index(0, CheckpointTreeModel::ElementsColumn);
     QCOMPARE(modelRow.data(SortRole).toULongLong(), 10ull);
+    // A group names the one place its tensors are in, not how many there are.
+    QCOMPARE(model.index(0, CheckpointTreeModel::LocationColumn).data().toString(), QStringLiteral("cuda:1"));
+    QVERIFY(!model.index(2, CheckpointTreeModel::LocationColumn).data().isValid()); // epoch: a value
 }
 
 QTEST_MAIN(TestCheckpointTreeModel)
