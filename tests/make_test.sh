@@ -20,23 +20,35 @@ JOBS=${JOBS:-$(nproc)}
 
 names=()
 seconds=()
+cpu=()
 results=()
 failed=0
 start_all=$(date +%s)
 
+# CPU seconds (user + system) of all waited-for children so far, from the shell's `times`: on a shared machine the
+# wall time depends on the neighbours, the CPU time much less.
+children_cpu() {
+    times | tail -n 1 | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
+cpu_mark=0
+
 record() { # name start rc
     names+=("$1")
     seconds+=($(($(date +%s) - $2)))
+    local now_cpu=$(children_cpu)
+    cpu+=($((now_cpu - cpu_mark)))
+    cpu_mark=$now_cpu
     if [ "$3" -eq 0 ]; then results+=("ok"); else results+=("FAILED (exit $3)"); failed=1; fi
 }
 
 report() {
     echo
     echo "make test: phase times (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores)"
+    printf '  %-24s %7s %9s  %s\n' "phase" "wall" "CPU" "result"
     for i in "${!names[@]}"; do
-        printf '  %-14s %6d s  %s\n' "${names[$i]}" "${seconds[$i]}" "${results[$i]}"
+        printf '  %-24s %6d s %7d s  %s\n' "${names[$i]}" "${seconds[$i]}" "${cpu[$i]}" "${results[$i]}"
     done
-    printf '  %-14s %6d s\n' "total" $(($(date +%s) - start_all))
+    printf '  %-24s %6d s %7d s\n' "total" $(($(date +%s) - start_all)) "$(children_cpu)"
 }
 trap report EXIT
 

@@ -88,6 +88,8 @@ class TestLimits : public QObject
 
 private slots:
     void initTestCase();
+    void limitPatternsAreSpecific_data();
+    void limitPatternsAreSpecific();
     void cliStaysWithinCaps_data();
     void cliStaysWithinCaps();
     void geometryIsRejectedOrUnreadable_data();
@@ -103,6 +105,39 @@ void TestLimits::initTestCase()
     QVERIFY2(m_manifest.contains("limits"), "tests/hostile/limits/manifest.json is missing");
     if (test::builtWithAddressSanitizer())
         qInfo("AddressSanitizer build: the 1 GiB address-space cap is not applied (ASan reserves terabytes)");
+}
+
+// A limit pattern is only evidence if it cannot match a refusal for some other reason: "end" used to be one of
+// the alternatives, and it matches "depends", "append" and every "unexpected end of data". Each pattern must
+// reject refusals that name other causes (a different limit, a different structure, a generic failure).
+void TestLimits::limitPatternsAreSpecific_data()
+{
+    QTest::addColumn<std::string>("entry");
+    for (const json& entry : m_manifest["limits"])
+        if (!entry["limit"].get<std::string>().empty())
+            QTest::newRow(entry["file"].get<std::string>().c_str()) << entry.dump();
+}
+
+void TestLimits::limitPatternsAreSpecific()
+{
+    QFETCH(std::string, entry);
+    const json e = json::parse(entry);
+    const QRegularExpression named(QString::fromStdString(e["limit"].get<std::string>()),
+                                   QRegularExpression::CaseInsensitiveOption);
+    QVERIFY2(named.isValid(), qPrintable(named.errorString()));
+    static const char* const kOtherCauses[] = {
+        "this file depends on a global the scanner does not know",
+        "not a PyTorch checkpoint: the format is not recognised",
+        "cannot open the file: permission denied",
+        "unknown pickle opcode 0x00",
+        "the data that was appended is invalid",
+        "the tensor's values are not finite",
+        "the file is empty",
+        "an unexpected error occurred while reading the file",
+    };
+    for (const char* other : kOtherCauses)
+        QVERIFY2(!named.match(QString::fromLatin1(other)).hasMatch(),
+                 qPrintable("/" + named.pattern() + "/ also matches an unrelated refusal: \"" + other + "\""));
 }
 
 void TestLimits::cliStaysWithinCaps_data()
