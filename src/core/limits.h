@@ -24,5 +24,8 @@ constexpr uint64_t kMaxInflateRatio = 1024;                // inflated/deflated,
 constexpr uint64_t kMaxSafetensorsHeaderBytes = 100000000; // as the safetensors reference implementation
 constexpr size_t kMaxShards = 100000;                      // files in one sharded index
 constexpr uint64_t kMaxIndexJsonBytes = 256ull << 20;      // a *.index.json file
+constexpr uint64_t kMaxCheckedRecordBytes = 1ull << 20;    // larger non-tensor zip records are not CRC-checked
+constexpr size_t kMaxLoaderPayloadDepth = 4;               // loader payloads inside loader payloads
+constexpr uint64_t kMaxLoaderPayloadBytes = 1ull << 30;    // all loader payloads of one file, inflated
 
 } // namespace ckpt::limits

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "core/model/checkpoint.h"
 #include "core/pickle/value.h"
 
 namespace ckpt
@@ -40,7 +41,10 @@ public:
     // made later (copies, replacements) are taken as clean.
     // `replacedStates` (object, earlier BUILD state) count as parts of their object: a later BUILD runs through
     // what an earlier one set, so an object whose earlier state carries a dangerous global goes whole.
-    void scan(const Value* root, const std::vector<std::pair<const Value*, const Value*>>& replacedStates = {});
+    // `dangerousCalls` (loader calls whose payload is dangerous, see Checkpoint::dangerousCalls) count as dangerous
+    // Globals: each goes whole, named after its loader.
+    void scan(const Value* root, const std::vector<std::pair<const Value*, const Value*>>& replacedStates = {},
+              const std::vector<DangerousCall>& dangerousCalls = {});
     // A dangerous Global reachable from `value` (itself included), or nullptr when it carries none.
     const Value* culprit(const Value* value) const;
     // The dangerous Global that `value` is or is called through, or nullptr when the value itself may stay
@@ -61,12 +65,14 @@ public:
 
 private:
     bool isDangerous(const Value* global) const;
+    const Value* dangerousCall(const Value* value) const; // the loader naming it, or nullptr
     template <typename Visit> void forEachPart(const Value* value, Visit&& visit) const;
     bool tensorMustGo(const Value* tensor, int depth) const;
 
     std::unordered_map<const Value*, const Value*> m_culprit;             // value -> a dangerous Global it reaches
     mutable std::unordered_map<const Value*, bool> m_verdicts;            // Global node -> dangerous
     std::unordered_multimap<const Value*, const Value*> m_replacedStates; // object -> an earlier BUILD state
+    std::unordered_map<const Value*, const Value*> m_dangerousCalls;      // loader call -> the loader Global
 };
 
 } // namespace ckpt
