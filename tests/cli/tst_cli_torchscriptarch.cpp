@@ -54,7 +54,7 @@ void TestCliTorchScriptArch::matchAgainstScriptedLoadsNoLibTorch()
     test::ChildResult result =
         run({"match", m_dir.filePath("weights.pt"), "--against", m_dir.filePath("scripted.pt"), "--json"});
     QVERIFY2(result.exitCode == 0, result.err.right(2000).constData());
-    QVERIFY2(result.err.contains("file=/"), "LD_DEBUG printed nothing: the check would prove nothing");
+    QVERIFY2(result.err.contains("file="), "LD_DEBUG printed nothing: the check would prove nothing");
     QVERIFY2(!result.err.contains("libtorch"), "a LibTorch library was loaded");
     QVERIFY2(!result.err.contains("ckpttensor"), "the tensor module was loaded");
     // stdout holds only the JSON (LD_DEBUG writes to stderr).
@@ -68,7 +68,7 @@ void TestCliTorchScriptArch::exportAgainstScriptedLoadsNoLibTorch()
     test::ChildResult result = run(
         {"export", m_dir.filePath("weights.pt"), m_dir.filePath("out.pt"), "--against", m_dir.filePath("scripted.pt")});
     QVERIFY2(result.exitCode == 0, result.err.right(2000).constData());
-    QVERIFY(result.err.contains("file=/"));
+    QVERIFY(result.err.contains("file="));
     QVERIFY2(!result.err.contains("libtorch"), "a LibTorch library was loaded");
 }
 
