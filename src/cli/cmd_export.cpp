@@ -8,7 +8,6 @@
 #include "core/analysis/keyaligner.h"
 #include "core/edit/exporter.h"
 #include "core/format/loader.h"
-#include "tensor/tensorloader.h"
 
 namespace ckpt::cli
 {
@@ -39,12 +38,6 @@ std::string asPrefix(std::string prefix)
 {
     if (!prefix.empty() && prefix.back() != '.') prefix += '.';
     return prefix;
-}
-
-Result<ArchitectureSpec> importTorchScript(const std::string& path)
-{
-    if (!tensor::tensorModuleAvailable()) return makeError(Status::Unsupported, "tensor module unavailable");
-    return tensor::importTorchScriptArchitecture(path);
 }
 
 // Errors about the destination name the output file; everything else is about the input.
@@ -104,7 +97,7 @@ int runExport(const ExportArgs& args)
     CheckpointPtr input = loaded.value();
 
     if (!args.against.empty()) {
-        auto spec = resolveArchitecture(args.against, importTorchScript);
+        auto spec = resolveArchitecture(args.against);
         if (!spec) return reportError(args.against, spec.error());
         Exporter probe(input, options);
         const WeightSet* set = probe.weightSet();

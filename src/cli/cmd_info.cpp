@@ -29,6 +29,8 @@ nlohmann::json infoJson(const Checkpoint& doc)
     nlohmann::json dangerous = nlohmann::json::array();
     for (const GlobalRef& global : doc.globals)
         if (global.severity == Severity::Dangerous) dangerous.push_back(global.module + "." + global.name);
+    for (const DangerousCall& call : doc.dangerousCalls)
+        dangerous.push_back(call.loader->text + "." + call.loader->text2);
     const WeightSet* main = doc.mainWeightSet();
     std::string prefix = commonWrapperPrefix(doc);
     nlohmann::json wrappers = nlohmann::json::array();

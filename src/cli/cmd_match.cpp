@@ -6,7 +6,6 @@
 #include "core/analysis/archresolver.h"
 #include "core/analysis/matchreport.h"
 #include "core/format/loader.h"
-#include "tensor/tensorloader.h"
 
 namespace ckpt::cli
 {
@@ -19,14 +18,6 @@ struct MatchOptions {
     std::string against;
     bool json = false;
 };
-
-// LibTorch reads TorchScript archives exactly; when the tensor module cannot load, the resolver falls back
-// to the core's own reading of the archive, so `match` never depends on LibTorch being installed.
-Result<ArchitectureSpec> importTorchScript(const std::string& path)
-{
-    if (!tensor::tensorModuleAvailable()) return makeError(Status::Unsupported, "tensor module unavailable");
-    return tensor::importTorchScriptArchitecture(path);
-}
 
 void printHuman(const MatchReport& report, const std::string& file, const std::string& against)
 {
@@ -49,7 +40,7 @@ void printHuman(const MatchReport& report, const std::string& file, const std::s
 
 int runMatch(const MatchOptions& options)
 {
-    auto spec = resolveArchitecture(options.against, importTorchScript);
+    auto spec = resolveArchitecture(options.against);
     if (!spec) return reportError(options.against, spec.error());
     auto loaded = loadForCommand(options.file);
     if (!loaded) return reportError(options.file, loaded.error());

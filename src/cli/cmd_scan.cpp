@@ -24,6 +24,11 @@ int runScan(const ScanOptions& options)
     const Checkpoint& doc = *loaded.value();
     Severity verdict = doc.verdict();
     if (options.json) {
+        nlohmann::json dangerousCalls = nlohmann::json::array();
+        for (const DangerousCall& call : doc.dangerousCalls)
+            dangerousCalls.push_back({{"loader", call.loader->text + "." + call.loader->text2},
+                                      {"offset", call.node->offset},
+                                      {"why", call.why}});
         nlohmann::json findings = nlohmann::json::array();
         for (const Finding& finding : doc.findings)
             findings.push_back({{"severity", severityName(finding.severity)}, {"what", finding.what}});
@@ -31,6 +36,7 @@ int runScan(const ScanOptions& options)
                    {"format", formatName(doc.format)},
                    {"verdict", severityName(verdict)},
                    {"globals", globalsToJson(doc)},
+                   {"dangerous_calls", dangerousCalls},
                    {"findings", findings}});
     } else {
         size_t count = doc.globals.size();
@@ -40,8 +46,11 @@ int runScan(const ScanOptions& options)
             std::string label = global.severity == Severity::Dangerous ? "DANGEROUS" : severityName(global.severity);
             label.resize(9, ' ');
             std::cout << "  " << label << " " << global.module << "." << global.name << "  x" << global.count << "  ("
-                      << global.reason << ")\n";
+                      << global.reason << ")" << (global.via.empty() ? "" : "  " + global.via) << "\n";
         }
+        for (const DangerousCall& call : doc.dangerousCalls)
+            std::cout << "  DANGEROUS call of " << call.loader->text << "." << call.loader->text2 << " at offset "
+                      << call.node->offset << ": " << call.why << "\n";
         for (const Finding& finding : doc.findings)
             if (finding.severity != Severity::Dangerous) std::cout << "  note: " << finding.what << "\n";
     }

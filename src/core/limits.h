@@ -35,5 +35,8 @@ constexpr size_t kMaxCatalogJsonBytes = 64u << 20;           // the bundled arch
 constexpr size_t kMaxNamedPayloadGlobals = 16;               // dangerous globals named per dropped value
 constexpr size_t kMaxTarMembers = 10000;                     // headers read in a pre-1.0 tar checkpoint
 constexpr uint64_t kMaxModelJsonBytes = 256ull << 20;        // TorchScript v1 model.json
+constexpr uint64_t kMaxCheckedRecordBytes = 1ull << 20;      // larger non-tensor zip records are not CRC-checked
+constexpr size_t kMaxLoaderPayloadDepth = 4;                 // loader payloads inside loader payloads
+constexpr uint64_t kMaxLoaderPayloadBytes = 1ull << 30;      // all loader payloads of one file, inflated
 
 } // namespace ckpt::limits

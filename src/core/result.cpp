@@ -18,6 +18,8 @@ const char* statusName(Status status)
         return "unsupported";
     case Status::LimitExceeded:
         return "limit exceeded";
+    case Status::FileChanged:
+        return "file changed on disk";
     case Status::Cancelled:
         return "cancelled";
     case Status::Refused:

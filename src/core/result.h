@@ -18,6 +18,7 @@ enum class Status {
     LimitExceeded, // a named safety limit (limits.h) was hit
     Cancelled,     // the caller's cancel flag was raised
     Refused,       // a requested edit would lose or endanger data (collision, dangerous global)
+    FileChanged,   // an input file was truncated, rewritten or replaced after it was opened: reload it
 };
 
 const char* statusName(Status status);

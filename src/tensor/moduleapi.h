@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <string>
 
-#include "core/analysis/architecturespec.h"
 #include "core/result.h"
 #include "tensor/tensortypes.h"
 
@@ -15,7 +14,7 @@ namespace ckpt::tensor
 struct CudaModuleApi;
 
 // Bumped whenever the table or a type it passes changes shape; the loader refuses a mismatch.
-constexpr uint32_t kTensorModuleAbi = 1;
+constexpr uint32_t kTensorModuleAbi = 2; // 2: no TorchScript import (it ran torch::jit::load)
 
 struct TensorModuleApi {
     uint32_t abi;
@@ -23,7 +22,6 @@ struct TensorModuleApi {
     // The CUDA plugin's table, or nullptr: the loader owns both plugins and introduces them.
     void (*setCuda)(const CudaModuleApi* cuda);
     Result<TensorStats> (*computeStats)(const RawTensor& tensor, const StatsOptions& options);
-    Result<ArchitectureSpec> (*importTorchScript)(const std::string& path);
 };
 
 } // namespace ckpt::tensor

@@ -231,7 +231,10 @@ Result<TensorStats> computeStats(const Checkpoint& checkpoint, int tensorIndex, 
     if (!tensorPlugin().tensor) return unavailable();
     Result<RawTensor> raw = rawTensorFor(checkpoint, tensorIndex);
     if (!raw) return raw.error();
-    return computeStatsRaw(raw.value(), options);
+    Result<TensorStats> stats = computeStatsRaw(raw.value(), options);
+    // Statistics of a file that shrank or was rewritten while being read describe no version of it.
+    if (auto unchanged = checkpoint.checkFilesUnchanged(); !unchanged) return unchanged.error();
+    return stats;
 }
 
 Result<HealthReport> scanHealth(const Checkpoint& c, const HealthOptions& options, const Progress& progress)
@@ -292,13 +295,6 @@ Result<HealthReport> scanHealth(const Checkpoint& c, const HealthOptions& option
         progress.tick(done, total);
     }
     return report;
-}
-
-Result<ArchitectureSpec> importTorchScriptArchitecture(const std::string& path)
-{
-    const Plugins& p = tensorPlugin();
-    if (!p.tensor) return unavailable();
-    return p.tensor->importTorchScript(path);
 }
 
 std::vector<CudaDevice> cudaDevices(std::string* why)

@@ -32,9 +32,6 @@ Result<RawTensor> rawTensorFor(const Checkpoint& checkpoint, int tensorIndex);
 Result<HealthReport> scanHealth(const Checkpoint& checkpoint, const HealthOptions& options,
                                 const Progress& progress = {});
 
-// A TorchScript archive's parameters and buffers (torch::jit::load), in state_dict() order.
-Result<ArchitectureSpec> importTorchScriptArchitecture(const std::string& path);
-
 // CUDA devices present (loads only the small CUDA plugin, never LibTorch); empty with *why set when the
 // plugin is not built, the driver is missing or there is no GPU - a normal answer, not an error.
 std::vector<CudaDevice> cudaDevices(std::string* why = nullptr);

@@ -1,6 +1,8 @@
 // Every file of the hostile corpus (tests/hostile/corpus) opens without running anything, and every dangerous
 // global it would import is reported as Severity::Dangerous. The payloads are real (tests/hostile/prove_payloads.py
-// shows Python runs them); if the engine ran one, a sentinel file would appear or a victim folder would vanish.
+// shows Python runs them). The engine has no interpreter, so "nothing ran" is not checked here, where it could not
+// fail; it is proven where it can: every file an export writes goes through real torch.load with sentinels
+// (tst_exportdrop, tst_nestedpayload).
 #include <QtTest>
 
 #include <QDir>
@@ -27,7 +29,6 @@ private slots:
     void corpusIsComplete();
     void reportsDangerousGlobals_data();
     void reportsDangerousGlobals();
-    void nothingRan();
 
 private:
     test::PayloadSandbox m_sandbox;
@@ -114,13 +115,6 @@ void TestHostile::reportsDangerousGlobals()
     for (const Finding& f : doc.findings)
         dangerousFinding = dangerousFinding || f.severity == Severity::Dangerous;
     QVERIFY2(dangerousFinding, "no Dangerous finding for the export step and the findings panel to show");
-}
-
-void TestHostile::nothingRan()
-{
-    // Runs after every corpus file was opened (slots run in declaration order).
-    const QString traces = m_sandbox.traces();
-    QVERIFY2(traces.isEmpty(), qPrintable(traces));
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

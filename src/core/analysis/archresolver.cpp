@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #include "core/analysis/architecturecatalog.h"
 #include "core/format/loader.h"
 
@@ -33,7 +35,7 @@ bool looksLikeJson(const std::string& path)
     return false;
 }
 
-Result<ArchitectureSpec> fromCheckpointFile(const std::string& path, const TorchScriptImporter& importer);
+Result<ArchitectureSpec> fromCheckpointFile(const std::string& path);
 
 Result<ArchitectureSpec> fromJsonFile(const std::string& path)
 {
@@ -46,7 +48,7 @@ Result<ArchitectureSpec> fromJsonFile(const std::string& path)
     text << in.rdbuf();
     // A sharded checkpoint's index (`*.index.json`) is JSON too, and names a checkpoint. Found by its member
     // name, as the loader does: parsing an order-keeping JSON object is quadratic in its size.
-    if (text.str().find("\"weight_map\"") != std::string::npos) return fromCheckpointFile(path, {});
+    if (text.str().find("\"weight_map\"") != std::string::npos) return fromCheckpointFile(path);
     auto spec = architectureFromJson(text.str(), baseName(path));
     if (!spec) return spec.error();
     spec.value().source = "json";
@@ -75,41 +77,35 @@ ArchitectureSpec architectureFromWeightSet(const Checkpoint& checkpoint, const W
     return spec;
 }
 
-Result<ArchitectureSpec> resolveArchitecture(const std::string& arch, const TorchScriptImporter& importer)
+Result<ArchitectureSpec> resolveArchitecture(const std::string& arch)
 {
     if (arch.compare(0, std::string(kBuiltinPrefix).size(), kBuiltinPrefix) == 0) {
         auto spec = catalogSpec(arch.substr(std::string(kBuiltinPrefix).size()));
         if (spec) spec.value().source = "builtin";
         return spec;
     }
-    std::ifstream probe(arch, std::ios::binary);
-    if (!probe)
+    struct stat info {
+    };
+    if (::stat(arch.c_str(), &info) != 0)
         return makeError(Status::IoError, "no such file (an architecture is builtin:NAME, a JSON key list, "
                                           "a TorchScript archive or a checkpoint)");
-    probe.close();
+    // A FIFO would block the JSON probe's open() forever; a directory or device is no architecture either.
+    if (!S_ISREG(info.st_mode)) return makeError(Status::IoError, "not a regular file");
     if (looksLikeJson(arch)) return fromJsonFile(arch);
-    return fromCheckpointFile(arch, importer);
+    return fromCheckpointFile(arch);
 }
 
 namespace
 {
 
-// Any loadable file; a TorchScript archive (recognised by its records, not its first bytes) goes to the
-// importer when there is one, and otherwise, or when it fails, the core's own reading of its tensors is used.
-Result<ArchitectureSpec> fromCheckpointFile(const std::string& path, const TorchScriptImporter& importer)
+// Any loadable file; a TorchScript archive (recognised by its records, not its first bytes) gives the
+// parameters and buffers the core reads from its data.pkl, as for any other file.
+Result<ArchitectureSpec> fromCheckpointFile(const std::string& path)
 {
     auto loaded = loadCheckpoint(path);
     if (!loaded) return loaded.error();
     const Checkpoint& checkpoint = *loaded.value();
     bool torchScript = checkpoint.format == Format::TorchScript;
-    if (torchScript && importer) {
-        auto spec = importer(path);
-        if (spec) {
-            spec.value().source = "torchscript";
-            if (spec.value().name.empty()) spec.value().name = baseName(path);
-            return spec;
-        }
-    }
     const WeightSet* set = checkpoint.mainWeightSet();
     if (!set) return makeError(Status::Unsupported, "the file holds no state dict to use as an architecture");
     return architectureFromWeightSet(checkpoint, *set, baseName(path), torchScript ? "torchscript" : "checkpoint");

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include "core/analysis/architecturespec.h"
@@ -10,13 +9,10 @@
 namespace ckpt
 {
 
-// Imports a TorchScript archive's parameters and buffers (the tensor module does it with LibTorch); the core
-// stays LibTorch-free by taking it as a callback.
-using TorchScriptImporter = std::function<Result<ArchitectureSpec>(const std::string& path)>;
-
-// What an ARCH string names: `builtin:NAME`, a JSON key list, a TorchScript archive (through `importer`
-// when given, else the core's own reading of the archive), or a checkpoint (its main weight set).
-Result<ArchitectureSpec> resolveArchitecture(const std::string& arch, const TorchScriptImporter& importer = {});
+// What an ARCH string names: `builtin:NAME`, a JSON key list, a TorchScript archive or a checkpoint (its main
+// weight set). A TorchScript archive is read by the core's own reader (names and shapes from its pickles), never
+// by LibTorch: torch::jit::load compiles and runs the archive's code. Only regular files are opened.
+Result<ArchitectureSpec> resolveArchitecture(const std::string& arch);
 
 // An architecture made of a weight set's keys, shapes and dtypes.
 ArchitectureSpec architectureFromWeightSet(const Checkpoint& checkpoint, const WeightSet& set, std::string name,

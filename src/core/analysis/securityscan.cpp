@@ -2,6 +2,10 @@
 
 #include <map>
 #include <set>
+#include <tuple>
+
+#include "core/analysis/libraryclasses.h"
+#include "core/analysis/loaderpayload.h"
 
 namespace ckpt
 {
@@ -36,6 +40,14 @@ Severity classifyGlobal(const std::string& module, const std::string& name, std:
     // which reaches anything; no allowlisted module makes that safe.
     if (name.find('.') != std::string::npos)
         return say(Severity::Dangerous, "dotted name walks attributes to arbitrary objects");
+    // Exact classes generated from the real libraries: checked before the module rules, so a plain-data class
+    // of a module with dangerous functions (signal.Signals, pathlib.PosixPath) is not a false alarm.
+    if (isLibraryClass(module, name))
+        return say(Severity::Safe, "library class, rebuilt from attributes (needs the library to load)");
+    if (isPayloadLoader(module, name) && !loaderIsDangerousItself(module, name))
+        return say(Severity::Safe, "loads the bytes given to it as a torch file; those bytes are scanned too");
+    if (isPayloadLoader(module, name))
+        return say(Severity::Dangerous, "unpickles or loads what it is given: code in it would run");
     // Modules whose every callable can run commands, load code or touch files.
     if (moduleIn(module, {"os",         "posix",       "nt",         "subprocess",
                           "sys",        "socket",      "shutil",     "runpy",
@@ -69,8 +81,9 @@ Severity classifyGlobal(const std::string& module, const std::string& name, std:
         (name == "attrgetter" || name == "methodcaller" || name == "itemgetter" || name == "partial" ||
          name == "reduce" || name == "starmap"))
         return say(Severity::Dangerous, "call gadget that can reach arbitrary attributes");
-    if ((module == "torch" && (name == "load" || name == "save")) || moduleIn(module, {"torch.hub"}) ||
-        (module == "torch.jit" && name == "load") || (module == "torch.serialization" && name != "_get_layout") ||
+    if ((module == "torch" && (name == "load" || name == "save" || name == "from_file")) ||
+        moduleIn(module, {"torch.hub"}) || (module == "torch.jit" && name == "load") ||
+        (module == "torch.serialization" && name != "_get_layout") ||
         moduleIn(module, {"torch._C._jit", "torch.utils.cpp_extension", "torch.package", "torch._dynamo",
                           "torch.distributed.rpc"}))
         return say(Severity::Dangerous, "torch function that loads or compiles code");
@@ -101,9 +114,6 @@ Severity classifyGlobal(const std::string& module, const std::string& name, std:
     if (module == "numpy" && (name == "ndarray" || name == "dtype" || startsWith(name, "float") ||
                               startsWith(name, "int") || startsWith(name, "uint") || name == "bool_"))
         return say(Severity::Safe, "numpy data type");
-    if (moduleIn(module, {"torch.nn.modules", "torch.nn.utils.parametrize", "torchvision.models", "torchvision.ops",
-                          "torch.ao.nn", "torch.nn.quantized", "torch.nn.intrinsic"}))
-        return say(Severity::Safe, "library module class, rebuilt from attributes (needs the library to load)");
     if (startsWith(module, "__torch__")) return say(Severity::Safe, "TorchScript class (interpreted, not Python code)");
     if (module == "torch.jit._pickle" || (module == "torch" && name == "_utils"))
         return say(Severity::Safe, "TorchScript container tag");
@@ -113,13 +123,15 @@ Severity classifyGlobal(const std::string& module, const std::string& name, std:
     return say(Severity::Unknown, "not on the allowlist; would import third-party code when loaded in Python");
 }
 
-void recordGlobals(Checkpoint& doc, const std::vector<GlobalSeen>& seen)
+void recordGlobals(Checkpoint& doc, const std::vector<GlobalSeen>& seen, const std::string& via,
+                   const std::string& viaLoader)
 {
-    std::map<std::pair<std::string, std::string>, size_t> index;
+    using Key = std::tuple<std::string, std::string, std::string>;
+    std::map<Key, size_t> index;
     for (const GlobalRef& existing : doc.globals)
-        index.emplace(std::make_pair(existing.module, existing.name), &existing - doc.globals.data());
+        index.emplace(Key(existing.module, existing.name, existing.via), &existing - doc.globals.data());
     for (const GlobalSeen& global : seen) {
-        auto key = std::make_pair(global.module, global.name);
+        Key key(global.module, global.name, via);
         auto it = index.find(key);
         if (it != index.end()) {
             doc.globals[it->second].count++;
@@ -130,11 +142,14 @@ void recordGlobals(Checkpoint& doc, const std::vector<GlobalSeen>& seen)
         ref.name = global.name;
         ref.offset = global.offset;
         ref.count = 1;
+        ref.via = via;
+        ref.viaLoader = viaLoader;
         ref.severity = classifyGlobal(global.module, global.name, &ref.reason);
         if (ref.severity == Severity::Dangerous)
-            doc.findings.push_back({Severity::Dangerous, "imports " + ref.module + "." + ref.name + " (" + ref.reason +
+            doc.findings.push_back({Severity::Dangerous, "imports " + ref.module + "." + ref.name +
+                                                             (via.empty() ? "" : " " + via) + " (" + ref.reason +
                                                              "); it was recorded, not run"});
-        index.emplace(key, doc.globals.size());
+        index.emplace(std::move(key), doc.globals.size());
         doc.globals.push_back(std::move(ref));
     }
 }

@@ -1,11 +1,14 @@
 #include "core/edit/atomicfile.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +17,9 @@ namespace ckpt
 
 namespace
 {
+
+constexpr int kCreateAttempts = 100; // 62^6 random names: a hundred clashes is a hostile directory
+constexpr char kNameChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 Error ioError(const std::string& what)
 {
@@ -40,18 +46,28 @@ Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& target
 {
     std::unique_ptr<AtomicFile> file(new AtomicFile);
     file->m_target = target;
-    std::string pattern = directoryOf(target) + "/." + baseName(target) + ".ckpt-XXXXXX";
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    int fd = ::mkstemp(buffer.data());
-    if (fd < 0) return ioError("cannot create a temporary file in " + directoryOf(target));
-    file->m_fd = fd;
-    file->m_tempPath = buffer.data();
-    // mkstemp makes the file 0600; an exported checkpoint should get the permissions of any new file.
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::fchmod(fd, 0666 & ~mask);
-    return file;
+    // Not mkstemp: it makes the file 0600, and fixing that needs the process umask, which can only be read by
+    // setting it (racing every thread that creates files meanwhile). open(O_CREAT | O_EXCL, 0666) lets the
+    // kernel apply the umask (and a default ACL), so the export gets the permissions of any new file.
+    static std::atomic<uint64_t> counter{0};
+    const std::string prefix = directoryOf(target) + "/." + baseName(target) + ".ckpt-";
+    for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+        uint64_t unique = 0;
+        if (::getrandom(&unique, sizeof unique, GRND_NONBLOCK) != sizeof unique) // no entropy yet: still unique
+            unique = static_cast<uint64_t>(::getpid()) << 40 ^ static_cast<uint64_t>(::time(nullptr));
+        unique ^= counter.fetch_add(1);
+        std::string path = prefix;
+        for (int i = 0; i < 6; ++i, unique /= 62) // six letters and digits, like mkstemp's
+            path += kNameChars[unique % 62];
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno == EEXIST) continue;
+        if (fd < 0) return ioError("cannot create a temporary file in " + directoryOf(target));
+        file->m_fd = fd;
+        file->m_tempPath = path;
+        return file;
+    }
+    return makeError(Status::IoError,
+                     "cannot create a temporary file in " + directoryOf(target) + ": every name tried exists");
 }
 
 AtomicFile::~AtomicFile()

@@ -1,5 +1,6 @@
 #include "core/edit/exporter.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -57,7 +58,10 @@ VoidResult refuseDangerous(const Checkpoint& checkpoint)
 {
     std::string names;
     for (const GlobalRef& ref : checkpoint.globals)
-        if (ref.severity == Severity::Dangerous) names += (names.empty() ? "" : ", ") + ref.module + "." + ref.name;
+        if (ref.severity == Severity::Dangerous)
+            names += (names.empty() ? "" : ", ") + ref.module + "." + ref.name + (ref.via.empty() ? "" : " " + ref.via);
+    for (const DangerousCall& call : checkpoint.dangerousCalls)
+        names += (names.empty() ? "" : ", ") + call.loader->text + "." + call.loader->text2 + " (" + call.why + ")";
     if (names.empty()) return Done{};
     return makeError(Status::Refused, "the pickle imports dangerous globals (" + names +
                                           "); refusing to write them into a new file (--drop-dangerous writes it "
@@ -84,8 +88,15 @@ void reportUnwritten(const Checkpoint& checkpoint, std::vector<DroppedValue>& dr
         if (ref.severity != Severity::Dangerous) continue;
         std::string name = ref.module + "." + ref.name;
         bool accounted = false;
+        // A global inside a loader's payload went with the loader call that was dropped.
         for (const DroppedValue& value : dropped)
-            accounted = accounted || value.global == name;
+            accounted = accounted || value.global == name || (!ref.viaLoader.empty() && value.global == ref.viaLoader);
+        if (!accounted) dropped.push_back(DroppedValue{"", name, "not written"});
+    }
+    for (const DangerousCall& call : checkpoint.dangerousCalls) {
+        std::string name = call.loader->text + "." + call.loader->text2;
+        bool accounted = std::any_of(dropped.begin(), dropped.end(),
+                                     [&](const DroppedValue& value) { return value.global == name; });
         if (!accounted) dropped.push_back(DroppedValue{"", name, "not written"});
     }
 }
@@ -310,6 +321,9 @@ Result<ExportReport> Exporter::runUnguarded(const std::string& output, const Pro
     if (!verified) return verified.error();
     report.tensors = verified.value().tensors;
     report.keys = verified.value().keys;
+    // Every input byte is read by now (written, hashed): if an input changed on disk meanwhile, what was written
+    // and what it was checked against may both be zeros or a mix of two versions, so nothing is committed.
+    if (auto unchanged = input.checkFilesUnchanged(); !unchanged) return unchanged.error();
     if (auto committed = file->commit(); !committed) return committed.error();
     return report;
 }

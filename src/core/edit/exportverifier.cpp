@@ -64,6 +64,10 @@ Result<VerifyCounts> verifyUnguarded(const std::string& path, const ExportExpect
     for (const GlobalRef& ref : written.globals)
         if (ref.severity == Severity::Dangerous)
             return fail("the written file imports the dangerous global " + ref.module + "." + ref.name);
+    if (!written.dangerousCalls.empty()) {
+        const DangerousCall& call = written.dangerousCalls.front();
+        return fail("the written file calls " + call.loader->text + "." + call.loader->text2 + ", and " + call.why);
+    }
 
     std::vector<TensorSignature> byIndex; // each tensor hashed once, reused by the key check
     for (size_t i = 0; i < written.tensors.size(); ++i)

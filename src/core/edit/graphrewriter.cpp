@@ -28,7 +28,7 @@ void GraphRewriter::dropDangerous()
 
 Result<const Value*> GraphRewriter::rewrite(const Value* root)
 {
-    if (m_filter) m_filter->scan(root, m_checkpoint.replacedStates);
+    if (m_filter) m_filter->scan(root, m_checkpoint.replacedStates, m_checkpoint.dangerousCalls);
     const Value* out = copy(root, 0);
     if (failed()) return m_error;
     if (out == &m_removed) { // the whole pickle is a payload: what is left is None

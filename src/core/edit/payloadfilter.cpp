@@ -54,10 +54,19 @@ template <typename Visit> void PayloadFilter::forEachPart(const Value* value, Vi
         visit(it->second);
 }
 
-void PayloadFilter::scan(const Value* root, const std::vector<std::pair<const Value*, const Value*>>& replacedStates)
+const Value* PayloadFilter::dangerousCall(const Value* value) const
+{
+    auto found = m_dangerousCalls.find(value);
+    return found == m_dangerousCalls.end() ? nullptr : found->second;
+}
+
+void PayloadFilter::scan(const Value* root, const std::vector<std::pair<const Value*, const Value*>>& replacedStates,
+                         const std::vector<DangerousCall>& dangerousCalls)
 {
     for (const auto& [object, state] : replacedStates)
         m_replacedStates.emplace(object, state);
+    for (const DangerousCall& call : dangerousCalls)
+        if (call.node) m_dangerousCalls.emplace(call.node, call.loader);
     // Forward over the graph recording who points at whom, then backward from each dangerous Global: exact
     // even through cycles, where a memoised depth-first "does it reach one" answers too early. Plain leaves
     // and safe Globals lead nowhere, so their (many) parents are not recorded.
@@ -67,7 +76,7 @@ void PayloadFilter::scan(const Value* root, const std::vector<std::pair<const Va
     std::vector<const Value*> dangerous;
     auto reach = [&](const Value* parent, const Value* child) {
         if (!child || child->isScalar()) return;
-        if (child->kind == ValueKind::Global && !isDangerous(child)) return;
+        if (child->kind == ValueKind::Global && !isDangerous(child) && !dangerousCall(child)) return;
         if (parent) parents[child].push_back(parent);
         if (seen.insert(child).second) pending.push_back(child);
     };
@@ -75,16 +84,17 @@ void PayloadFilter::scan(const Value* root, const std::vector<std::pair<const Va
     while (!pending.empty()) {
         const Value* value = pending.back();
         pending.pop_back();
-        if (value->kind == ValueKind::Global) {
+        if (value->kind == ValueKind::Global || dangerousCall(value)) {
             dangerous.push_back(value);
             continue;
         }
         forEachPart(value, [&](const Value* child) { reach(value, child); });
     }
     m_namingBudget = GraphVisitor::workBudgetFor(seen.size());
-    for (const Value* global : dangerous) {
-        if (!m_culprit.emplace(global, global).second) continue;
-        std::vector<const Value*> up{global};
+    for (const Value* start : dangerous) {
+        const Value* global = dangerousCall(start) ? dangerousCall(start) : start;
+        if (!m_culprit.emplace(start, global).second) continue;
+        std::vector<const Value*> up{start};
         while (!up.empty()) {
             const Value* value = up.back();
             up.pop_back();
@@ -99,6 +109,7 @@ void PayloadFilter::scan(const Value* root, const std::vector<std::pair<const Va
 const Value* PayloadFilter::culprit(const Value* value) const
 {
     if (!value) return nullptr;
+    if (const Value* loader = dangerousCall(value)) return loader;
     if (value->kind == ValueKind::Global) return isDangerous(value) ? value : nullptr;
     auto found = m_culprit.find(value);
     return found == m_culprit.end() ? nullptr : found->second;
@@ -107,6 +118,7 @@ const Value* PayloadFilter::culprit(const Value* value) const
 const Value* PayloadFilter::mustGo(const Value* value) const
 {
     if (!value) return nullptr;
+    if (const Value* loader = dangerousCall(value)) return loader; // a loader call whose payload is dangerous
     switch (value->kind) {
     case ValueKind::Global:
         return isDangerous(value) ? value : nullptr;
@@ -150,11 +162,18 @@ std::vector<const Value*> PayloadFilter::dangerousGlobalsIn(const Value* value) 
         const Value* at = pending.back();
         pending.pop_back();
         ++m_namingWork;
-        if (at->kind == ValueKind::Global) {
-            if (at != first && isDangerous(at) && std::none_of(found.begin(), found.end(), [&](const Value* g) {
-                    return qualifiedName(g) == qualifiedName(at);
+        auto name = [&](const Value* global) {
+            if (global != first && std::none_of(found.begin(), found.end(), [&](const Value* g) {
+                    return qualifiedName(g) == qualifiedName(global);
                 }))
-                found.push_back(at);
+                found.push_back(global);
+        };
+        if (const Value* loader = dangerousCall(at)) {
+            name(loader);
+            continue;
+        }
+        if (at->kind == ValueKind::Global) {
+            if (isDangerous(at)) name(at);
             continue;
         }
         forEachPart(at, [&](const Value* child) {

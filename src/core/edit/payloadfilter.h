@@ -8,6 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/limits.h"
+#include "core/model/checkpoint.h"
 #include "core/pickle/value.h"
 
 namespace ckpt
@@ -41,7 +42,10 @@ public:
     // made later (copies, replacements) are taken as clean.
     // `replacedStates` (object, earlier BUILD state) count as parts of their object: a later BUILD runs through
     // what an earlier one set, so an object whose earlier state carries a dangerous global goes whole.
-    void scan(const Value* root, const std::vector<std::pair<const Value*, const Value*>>& replacedStates = {});
+    // `dangerousCalls` (loader calls whose payload is dangerous, see Checkpoint::dangerousCalls) count as dangerous
+    // Globals: each goes whole, named after its loader.
+    void scan(const Value* root, const std::vector<std::pair<const Value*, const Value*>>& replacedStates = {},
+              const std::vector<DangerousCall>& dangerousCalls = {});
     // A dangerous Global reachable from `value` (itself included), or nullptr when it carries none.
     const Value* culprit(const Value* value) const;
     // The dangerous Global that `value` is or is called through, or nullptr when the value itself may stay
@@ -63,6 +67,7 @@ public:
 
 private:
     bool isDangerous(const Value* global) const;
+    const Value* dangerousCall(const Value* value) const; // the loader naming it, or nullptr
     template <typename Visit> void forEachPart(const Value* value, Visit&& visit) const;
     bool tensorMustGo(const Value* tensor, int depth) const;
     bool judgeTensor(const Value* tensor, int depth) const;
@@ -77,6 +82,7 @@ private:
     // linear in the graph (GraphVisitor::workBudgetFor), after which only the first global is named.
     size_t m_namingBudget = limits::kGraphWorkBase;
     mutable size_t m_namingWork = 0;
+    std::unordered_map<const Value*, const Value*> m_dangerousCalls; // loader call -> the loader Global
 };
 
 } // namespace ckpt

@@ -1,12 +1,16 @@
 // The pre-1.6 stream (`_use_new_zipfile_serialization=False`): magic, protocol 1001, sys_info, the main
 // pickle, the sorted storage key list, then per storage an int64 element count and its raw bytes.
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
+#include "core/analysis/loaderpayload.h"
 #include "core/analysis/securityscan.h"
 #include "core/format/formatloaders.h"
 #include "core/format/torchgraph.h"
 #include "core/io/bytereader.h"
+#include "core/limits.h"
+#include "core/pickle/textcheck.h"
 #include "core/pickle/unpickler.h"
 
 namespace ckpt
@@ -47,6 +51,7 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
 
     // Every pickle in the stream is scanned: torch.load unpickles all of them, so a payload in sys_info or
     // in the key list runs just like one in the main pickle.
+    std::vector<const Value*> roots;
     auto next = [&](const char* what) -> Result<UnpickleResult> {
         auto parsed = unpickle(data + pos, size - pos, arena, pos, progress);
         if (!parsed) {
@@ -55,6 +60,7 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
             return error;
         }
         pos += parsed.value().end;
+        roots.push_back(parsed.value().root);
         recordGlobals(*doc, parsed.value().globals);
         const auto& replaced = parsed.value().replacedStates;
         doc->replacedStates.insert(doc->replacedStates.end(), replaced.begin(), replaced.end());
@@ -72,14 +78,39 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
     if (!protocol) return protocol.error();
     if (protocol.value().root->kind != ValueKind::Int || protocol.value().root->integer != kLegacyProtocol)
         return makeError(Status::Unsupported, "legacy stream protocol version is not 1001", protocolAt);
+    uint64_t sysInfoAt = pos;
     auto sysInfo = next("sys_info");
     if (!sysInfo) return sysInfo.error();
+    // torch.load decodes every text of the stream as UTF-8 (encoding='utf-8'); one that does not decode makes it
+    // raise UnicodeDecodeError, so the file does not load at all. Say so instead of showing it as healthy.
+    auto undecodable = [&](const Value* root, const char* record, uint64_t at) -> std::optional<Error> {
+        const Value* bad = firstUndecodableText(root, limits::kMaxPickleValues);
+        if (!bad) return std::nullopt;
+        // A stream that also imports something dangerous stays open, so the scan still says what would run
+        // before torch.load reaches the bad text.
+        if (doc->verdict() == Severity::Dangerous) {
+            doc->findings.push_back({Severity::Unknown, std::string("the ") + record +
+                                                            " record holds text that is "
+                                                            "not valid UTF-8 at byte " +
+                                                            std::to_string(at + bad->offset) +
+                                                            "; torch.load fails there with UnicodeDecodeError"});
+            return std::nullopt;
+        }
+        return makeError(Status::Corrupt,
+                         std::string("legacy stream ") + record + " record (at byte " + std::to_string(at) +
+                             ") is damaged: the text at byte " + std::to_string(at + bad->offset) +
+                             " is not valid UTF-8, so torch.load fails on this file with UnicodeDecodeError",
+                         at + bad->offset);
+    };
+    if (auto damaged = undecodable(sysInfo.value().root, "sys_info", sysInfoAt)) return *damaged;
     if (const Value* little = sysInfo.value().root->find("little_endian"))
         if (little->kind == ValueKind::Bool && !little->boolean)
             doc->findings.push_back({Severity::Unknown, "saved on a big-endian machine; bytes shown as stored"});
 
+    uint64_t mainAt = pos;
     auto main = next("main pickle");
     if (!main) return main.error();
+    if (auto damaged = undecodable(main.value().root, "main pickle", mainAt)) return *damaged;
     doc->root = main.value().root;
     doc->pickleProtocol = main.value().protocol;
 
@@ -95,8 +126,10 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
         storages.emplace(t->items[2]->text, storage);
     }
 
+    uint64_t keysAt = pos;
     auto keys = next("storage key list");
     if (!keys) return keys.error();
+    if (auto damaged = undecodable(keys.value().root, "storage key list", keysAt)) return *damaged;
     const Value* keyList = keys.value().root;
     if (keyList->kind != ValueKind::List && keyList->kind != ValueKind::Tuple)
         return makeError(Status::Corrupt, "legacy stream storage key list is not a list", pos);
@@ -125,9 +158,11 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
     // torch.load stops after the storages, but a scanner must not: whatever follows is parsed as a pickle
     // when it looks like one, and its imports are reported.
     if (pos < size) {
-        ValueArena scratch;
-        auto trailing = unpickle(data + pos, size - pos, scratch, pos);
-        if (trailing) recordGlobals(*doc, trailing.value().globals);
+        auto trailing = unpickle(data + pos, size - pos, arena, pos);
+        if (trailing) {
+            recordGlobals(*doc, trailing.value().globals);
+            roots.push_back(trailing.value().root);
+        }
         doc->findings.push_back({trailing ? Severity::Unknown : Severity::Safe,
                                  std::to_string(size - pos) + " bytes follow the last storage" +
                                      (trailing ? " and form a pickle (not loaded by torch; imports listed)" : "")});
@@ -142,6 +177,7 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
         where.size = it->second.size;
         return where;
     };
+    scanLoaderPayloads(*doc, roots, doc->replacedStates);
     interpretTorchGraph(*doc, locate, GraphNaming::Pickle, progress.cancel);
     if (progress.cancelled()) return makeError(Status::Cancelled, "cancelled");
     progress.tick(size, size);
@@ -161,6 +197,7 @@ Result<std::unique_ptr<Checkpoint>> loadRawPickle(MappedFilePtr file, const Prog
     doc->pickleProtocol = parsed.value().protocol;
     recordGlobals(*doc, parsed.value().globals);
     doc->replacedStates = parsed.value().replacedStates;
+    scanLoaderPayloads(*doc, {doc->root}, doc->replacedStates);
     interpretTorchGraph(
         *doc, [](const std::string&) { return RecordLocation{}; }, GraphNaming::Pickle, progress.cancel);
     if (progress.cancelled()) return makeError(Status::Cancelled, "cancelled");

@@ -1,10 +1,13 @@
 // torch.save zip archives (1.6+ and 2.x) and TorchScript archives: one folder, data.pkl, data/<key>.
 #include <charconv>
 
+#include "core/analysis/archiverecords.h"
+#include "core/analysis/loaderpayload.h"
 #include "core/analysis/securityscan.h"
 #include "core/format/formatloaders.h"
 #include "core/format/torchgraph.h"
 #include "core/format/torchscriptv1.h"
+#include "core/limits.h"
 #include "core/pickle/unpickler.h"
 #include "core/zip/ziparchive.h"
 
@@ -52,6 +55,28 @@ std::vector<int> numberedDataRecords(const ZipArchive& zip, const std::string& p
     return byNumber;
 }
 
+// A CRC-32 that does not match means the bytes changed after they were written. torch 1.13 does not check
+// (its miniz is built without reader CRC checks) and loads such a file as it is, so this is a finding, not an
+// error. Tensor bytes stay unread (mapped); every other record is small and read here (pickles where they are
+// parsed).
+std::vector<Finding> damagedSmallRecords(const ZipArchive& zip, const std::string& prefix)
+{
+    std::vector<Finding> found;
+    const std::string tensors = prefix + "/data/";
+    for (const ZipEntry& entry : zip.entries()) {
+        const std::string& name = entry.name;
+        if (name.compare(0, tensors.size(), tensors) == 0 || entry.uncompressedSize > limits::kMaxCheckedRecordBytes ||
+            (name.size() >= 4 && name.compare(name.size() - 4, 4, ".pkl") == 0))
+            continue;
+        std::string storage;
+        auto bytes = zip.read(entry, storage);
+        if (!bytes) continue; // reported where the record is used
+        if (std::string mismatch = ZipArchive::crcMismatch(entry, bytes.value()); !mismatch.empty())
+            found.push_back({Severity::Unknown, mismatch + " (torch does not check and would load it as it is)"});
+    }
+    return found;
+}
+
 } // namespace
 
 Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progress& progress)
@@ -85,6 +110,7 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
     doc->fileSize = file->size();
     doc->files.push_back(file);
     doc->archiveName = prefix;
+    doc->findings = damagedSmallRecords(zip, prefix);
     bool torchScript = zip.find(prefix + "/constants.pkl") != nullptr;
     doc->format = torchScript ? Format::TorchScript : Format::TorchZip;
     if (const ZipEntry* order = zip.find(prefix + "/byteorder")) {
@@ -98,6 +124,8 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
     std::string pickleStorage;
     auto pickleBytes = zip.read(*pickle, pickleStorage);
     if (!pickleBytes) return pickleBytes.error();
+    if (std::string mismatch = ZipArchive::crcMismatch(*pickle, pickleBytes.value()); !mismatch.empty())
+        doc->findings.push_back({Severity::Unknown, mismatch + " (torch does not check and would load it as it is)"});
     auto parsed = unpickle(reinterpret_cast<const uint8_t*>(pickleBytes.value().data()), pickleBytes.value().size(),
                            *doc->arena, pickle->method == 0 ? pickle->dataOffset : 0, progress);
     if (!parsed) return parsed.error();
@@ -105,6 +133,10 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
     doc->pickleProtocol = parsed.value().protocol;
     recordGlobals(*doc, parsed.value().globals);
     doc->replacedStates = parsed.value().replacedStates;
+    std::vector<const Value*> roots{doc->root};
+    scanOtherPickleRecords(*doc, zip, pickle->name, roots, doc->replacedStates);
+    if (torchScript) scanTorchScriptCode(*doc, zip);
+    scanLoaderPayloads(*doc, roots, doc->replacedStates);
 
     // A 40k-tensor file looks up 40k records: torch's numbered ones come from a dense index, others by name.
     std::vector<int> dataByNumber = numberedDataRecords(zip, prefix);

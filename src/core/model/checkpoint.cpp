@@ -124,8 +124,20 @@ const uint8_t* Checkpoint::tensorData(int tensor) const
     return base + static_cast<uint64_t>(info.offset) * dtypeElementSize(info.dtype);
 }
 
+VoidResult Checkpoint::checkFilesUnchanged() const
+{
+    for (const auto& mapped : files)
+        if (mapped)
+            if (auto unchanged = mapped->checkUnchanged(); !unchanged) return unchanged;
+    for (const auto& part : parts)
+        if (part)
+            if (auto unchanged = part->checkFilesUnchanged(); !unchanged) return unchanged;
+    return Done{};
+}
+
 Severity Checkpoint::verdict() const
 {
+    if (!dangerousCalls.empty()) return Severity::Dangerous;
     Severity worst = Severity::Safe;
     for (const GlobalRef& global : globals)
         if (static_cast<int>(global.severity) > static_cast<int>(worst)) worst = global.severity;

@@ -9,6 +9,7 @@
 
 #include "core/model/dtype.h"
 #include "core/pickle/value.h"
+#include "core/result.h"
 
 namespace ckpt
 {
@@ -115,6 +116,18 @@ struct GlobalRef {
     std::string reason;  // why that severity, in words
     uint64_t offset = 0; // first occurrence in the pickle
     int count = 0;       // occurrences
+    // Empty for the file's own pickles. For a global found inside the bytes a loader call is given
+    // (torch.storage._load_from_bytes, pickle.loads...): where, in words, and the outermost loader's name.
+    std::string via;
+    std::string viaLoader;
+};
+
+// A call of a loader (see core/analysis/loaderpayload.h) whose bytes import something dangerous or cannot be
+// scanned: dangerous although the loader itself is not (a real torch.load runs what its payload holds).
+struct DangerousCall {
+    const Value* node = nullptr;   // the call (an Object), or the loader Global when it is reached otherwise
+    const Value* loader = nullptr; // the loader Global
+    std::string why;               // one sentence
 };
 
 struct Finding {
@@ -137,6 +150,7 @@ struct Checkpoint {
     std::vector<WeightSet> weightSets;
     std::vector<PlainValue> values;
     std::vector<GlobalRef> globals;
+    std::vector<DangerousCall> dangerousCalls; // loader calls whose payload is dangerous (verdict: Dangerous)
     std::vector<std::pair<const Value*, const Value*>> replacedStates; // see UnpickleResult::replacedStates
     std::vector<Finding> findings;
     std::map<std::string, std::string> metadata; // safetensors __metadata__, zip records of note
@@ -147,7 +161,10 @@ struct Checkpoint {
     const uint8_t* storageData(int storage) const;
     // The tensor's first element, or nullptr (meta, sparse, unavailable).
     const uint8_t* tensorData(int tensor) const;
-    Severity verdict() const;               // the worst global severity
+    // Status::FileChanged when any file of the document (shards included) changed since it was opened: every
+    // reader of tensor bytes checks this after reading (see MappedFile::checkUnchanged).
+    VoidResult checkFilesUnchanged() const;
+    Severity verdict() const;               // the worst global severity; Dangerous with a dangerous call
     uint64_t parameterCount() const;        // elements of non-component tensors in the main weight set or all
     const WeightSet* mainWeightSet() const; // the one a user means: model/state_dict/derived...
 };

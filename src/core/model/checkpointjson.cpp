@@ -135,13 +135,12 @@ json treeToJson(const Checkpoint& doc)
 json globalsToJson(const Checkpoint& doc)
 {
     json out = json::array();
-    for (const GlobalRef& global : doc.globals)
-        out.push_back({{"module", global.module},
-                       {"name", global.name},
-                       {"severity", severityName(global.severity)},
-                       {"reason", global.reason},
-                       {"count", global.count},
-                       {"offset", global.offset}});
+    for (const GlobalRef& global : doc.globals) {
+        json entry = {{"module", global.module}, {"name", global.name},   {"severity", severityName(global.severity)},
+                      {"reason", global.reason}, {"count", global.count}, {"offset", global.offset}};
+        if (!global.via.empty()) entry["via"] = global.via;
+        out.push_back(std::move(entry));
+    }
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include "core/zip/ziparchive.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <zlib.h>
 
 #include "core/io/bytereader.h"
@@ -15,6 +16,8 @@ namespace
 
 constexpr uint64_t kEndRecordSize = 22;
 constexpr uint64_t kMaxCommentSize = 0xFFFF;
+constexpr uint16_t kFlagEncrypted = 1u << 0;
+constexpr uint16_t kFlagStrongEncryption = 1u << 6;
 
 struct DirectoryLocation {
     uint64_t offset = 0;
@@ -135,6 +138,11 @@ Result<ZipArchive> ZipArchive::open(const uint8_t* data, uint64_t size)
         entry.uncompressedSize = usize;
         entry.localHeaderOffset = localOffset;
         applyZip64Extra(extra, entry, usize == 0xFFFFFFFFu, csize == 0xFFFFFFFFu, localOffset == 0xFFFFFFFFu);
+        // Bit 0: traditional PKWARE encryption, bit 6: strong encryption. torch's reader (miniz) refuses both; the
+        // bytes would be ciphertext read as a pickle or a tensor.
+        if (flags & (kFlagEncrypted | kFlagStrongEncryption))
+            return makeError(Status::Unsupported,
+                             "zip entry '" + entry.name + "' is encrypted; torch.load refuses encrypted archives", at);
         if (entry.method != 0 && entry.method != 8)
             return makeError(Status::Unsupported,
                              "zip entry '" + entry.name + "' uses compression method " + std::to_string(method) +
@@ -163,6 +171,23 @@ Result<ZipArchive> ZipArchive::open(const uint8_t* data, uint64_t size)
     for (size_t i = 0; i < archive.m_entries.size(); ++i)
         archive.m_byName.emplace(archive.m_entries[i].name, i); // the first of duplicate names wins
     return archive;
+}
+
+std::string ZipArchive::crcMismatch(const ZipEntry& entry, std::string_view bytes)
+{
+    uLong crc = ::crc32(0L, Z_NULL, 0);
+    const auto* data = reinterpret_cast<const Bytef*>(bytes.data());
+    for (uint64_t done = 0, left = bytes.size(); left > 0;) { // crc32 takes a uInt length
+        auto chunk = static_cast<uInt>(std::min<uint64_t>(left, 1u << 30));
+        crc = ::crc32(crc, data + done, chunk);
+        done += chunk;
+        left -= chunk;
+    }
+    if (static_cast<uint32_t>(crc) == entry.crc32) return {};
+    char text[64];
+    std::snprintf(text, sizeof text, "stored %08x, computed %08x", entry.crc32, static_cast<uint32_t>(crc));
+    return "zip record '" + entry.name + "' fails its CRC-32 check (" + text +
+           "): its bytes changed after it was written";
 }
 
 const ZipEntry* ZipArchive::find(std::string_view name) const

@@ -37,6 +37,9 @@ public:
     const ZipEntry* find(std::string_view name) const;
     // The entry's bytes: a view into the mapping for stored entries, inflated into `storage` otherwise.
     Result<std::string_view> read(const ZipEntry& entry, std::string& storage) const;
+    // Empty when `bytes` (the entry's content, from read()) match the entry's CRC-32; else a sentence naming the
+    // record and both values. For the small records (data.pkl, version, byteorder...): tensor bytes stay unread.
+    static std::string crcMismatch(const ZipEntry& entry, std::string_view bytes);
 
 private:
     ZipArchive() = default;

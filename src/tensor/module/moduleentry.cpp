@@ -6,7 +6,6 @@
 #include <atomic>
 #include <mutex>
 
-#include "tensor/module/torchscriptimport.h"
 #include "tensor/module/torchstats.h"
 
 namespace ckpt::tensor
@@ -33,12 +32,7 @@ Result<TensorStats> computeStats(const RawTensor& tensor, const StatsOptions& op
     return torchComputeStats(tensor, options, g_cuda.load());
 }
 
-Result<ArchitectureSpec> importTorchScript(const std::string& path)
-{
-    return torchImportTorchScript(path);
-}
-
-const TensorModuleApi g_api = {kTensorModuleAbi, torchVersion, setCuda, computeStats, importTorchScript};
+const TensorModuleApi g_api = {kTensorModuleAbi, torchVersion, setCuda, computeStats};
 
 } // namespace
 } // namespace ckpt::tensor

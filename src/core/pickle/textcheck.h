@@ -1,0 +1,19 @@
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "core/pickle/value.h"
+
+namespace ckpt
+{
+
+// Whether `text` decodes as UTF-8 the way Python's unpickler decodes BINUNICODE ("surrogatepass": encoded
+// surrogates are accepted, overlong forms and bytes that start no character are not).
+bool isValidUtf8(std::string_view text);
+
+// The first String reachable from `root` that is not valid UTF-8 (Python raises UnicodeDecodeError on it while
+// unpickling), or nullptr. Each value is visited once, at most `maxValues` of them.
+const Value* firstUndecodableText(const Value* root, size_t maxValues);
+
+} // namespace ckpt
