@@ -4,6 +4,7 @@
 #include <map>
 
 #include "cli/command.h"
+#include "cli/output.h"
 #include "core/version.h"
 
 namespace ckpt::cli
@@ -68,7 +69,10 @@ int main(int argc, char** argv)
         return ExitUsage;
     }
     for (auto& [sub, runner] : runners)
-        if (sub->parsed()) return runner();
+        if (sub->parsed()) {
+            int code = runner();
+            return code == ExitOk && incompleteInputSeen() ? ExitFailure : code; // a damaged directory
+        }
     std::cout << app.help();
     return ExitUsage;
 }

@@ -24,5 +24,8 @@ constexpr uint64_t kMaxInflateRatio = 1024;                // inflated/deflated,
 constexpr uint64_t kMaxSafetensorsHeaderBytes = 100000000; // as the safetensors reference implementation
 constexpr size_t kMaxShards = 100000;                      // files in one sharded index
 constexpr uint64_t kMaxIndexJsonBytes = 256ull << 20;      // a *.index.json file
+constexpr size_t kMaxChunksPerTensor = 4096;          // DCP chunks / ZeRO pieces of one tensor (coverage is pairwise)
+constexpr size_t kMaxRankFiles = 100000;              // files in one DCP or DeepSpeed directory
+constexpr uint64_t kMaxDcpMetadataBytes = 1ull << 30; // a .metadata pickle
 
 } // namespace ckpt::limits

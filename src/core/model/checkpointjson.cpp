@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/analysis/renamerule.h"
+#include "core/distributed/layoutjson.h"
 
 namespace ckpt
 {
@@ -45,6 +46,9 @@ json tensorToJson(const Checkpoint& doc, const TensorInfo& tensor)
     }
     if (tensor.component) out["component"] = true;
     if (!tensor.problem.empty()) out["problem"] = tensor.problem;
+    if (doc.distributed) // a DCP/DeepSpeed directory: where the tensor's pieces are
+        if (const distributed::VirtualTensor* vt = doc.distributed->forTensor(&tensor - doc.tensors.data()))
+            distributed::addChunksJson(*vt, out);
     return out;
 }
 
@@ -110,9 +114,11 @@ json treeToJson(const Checkpoint& doc)
         sets.push_back(weightSetToJson(set));
     for (const PlainValue& value : doc.values)
         values.push_back(valueToJson(value));
-    return {{"file", doc.file},           {"format", formatName(doc.format)},
-            {"kind", kindName(doc.kind)}, {"tensors", tensors},
-            {"weight_sets", sets},        {"values", values}};
+    json out{{"file", doc.file},           {"format", formatName(doc.format)},
+             {"kind", kindName(doc.kind)}, {"tensors", tensors},
+             {"weight_sets", sets},        {"values", values}};
+    if (doc.distributed) out["distributed"] = distributed::layoutSummaryJson(doc);
+    return out;
 }
 
 json globalsToJson(const Checkpoint& doc)
