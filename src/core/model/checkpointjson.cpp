@@ -139,7 +139,8 @@ std::string commonWrapperPrefix(const Checkpoint& doc)
     const WeightSet* set = doc.mainWeightSet();
     if (!set || set->entries.empty()) return {};
     static const char* const kWrappers[] = {
-        "module.", "_orig_mod.", "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "base_model.model.", "model."};
+        "module.",           "_orig_mod.", "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "_forward_module.",
+        "base_model.model.", "model."};
     std::string prefix;
     for (bool grew = true; grew;) {
         grew = false;
