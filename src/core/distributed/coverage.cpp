@@ -70,8 +70,8 @@ Coverage checkCoverage(const VirtualTensor& tensor)
             }
     if (!result.problem.empty()) return result;
     if (result.covered != total) {
-        result.problem =
-            "chunks cover " + std::to_string(result.covered) + " of " + std::to_string(total) + " elements: a hole";
+        result.problem = "chunks cover " + std::to_string(result.covered) + " elements of " + std::to_string(total) +
+                         (result.covered < total ? ": a hole" : ": some more than once");
         return result;
     }
     for (const Chunk& chunk : tensor.chunks)
