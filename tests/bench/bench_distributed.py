@@ -114,16 +114,18 @@ def bench_one(ctx, label, directory, rank_files, torch_script):
         cp_s, _ = time_process(["cp"] + rank_files + [cp_dir], repeat=2)
         export_s, _ = time_process([ctx.ckpt, "export", directory, out, "--force"], repeat=2)
         peak = peak_rss_mb([ctx.ckpt, "export", directory, out, "--force"])
-        torch_s, _ = time_process([PY, "-c", torch_script, directory, out + ".torch",
-                                   os.path.join(ctx.source, "tests", "fixtures", "distributed")], repeat=1)
-        torch_peak = peak_rss_mb([PY, "-c", torch_script, directory, out + ".torch",
-                                  os.path.join(ctx.source, "tests", "fixtures", "distributed")])
         rows.append(result("%s: cp of the rank files" % label, cp_s, "s"))
         rows.append(result("%s: ckpt export (stream, fsync, verify)" % label, export_s, "s"))
         rows.append(result("%s: export / cp" % label, export_s / cp_s, "x", "<= 2", export_s / cp_s <= 2))
         rows.append(result("%s: export peak RSS" % label, peak, "MB", "< 250", peak < 250))
-        rows.append(result("%s: torch in-memory consolidation" % label, torch_s, "s"))
-        rows.append(result("%s: torch in-memory peak RSS" % label, torch_peak, "MB"))
+        torch_argv = [PY, "-c", torch_script, directory, out + ".torch",
+                      os.path.join(ctx.source, "tests", "fixtures", "distributed")]
+        try:  # the reference side; its failure must not hide the rows above
+            torch_s, _ = time_process(torch_argv, repeat=1)
+            rows.append(result("%s: torch in-memory consolidation" % label, torch_s, "s"))
+            rows.append(result("%s: torch in-memory peak RSS" % label, peak_rss_mb(torch_argv), "MB"))
+        except (subprocess.CalledProcessError, RuntimeError) as error:
+            print("  %s: torch in-memory consolidation failed: %s" % (label, str(error)[-200:]))
     finally:
         for path in (out, out + ".torch"):
             if os.path.exists(path):
