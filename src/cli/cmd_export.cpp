@@ -6,6 +6,7 @@
 #include "cli/output.h"
 #include "core/analysis/archresolver.h"
 #include "core/analysis/keyaligner.h"
+#include "core/distributed/consolidator.h"
 #include "core/edit/exporter.h"
 #include "core/format/loader.h"
 
@@ -14,6 +15,9 @@ namespace ckpt::cli
 
 namespace
 {
+
+struct ExportArgs;
+int exportDirectory(const ExportArgs& args, const ExportOptions& options, const Checkpoint& input);
 
 struct ExportArgs {
     std::string input;
@@ -95,6 +99,7 @@ int runExport(const ExportArgs& args)
     auto loaded = loadCheckpoint(args.input);
     if (!loaded) return reportError(args.input, loaded.error());
     CheckpointPtr input = loaded.value();
+    if (input->distributed) return exportDirectory(args, options, *input);
 
     if (!args.against.empty()) {
         auto spec = resolveArchitecture(args.against);
@@ -151,6 +156,38 @@ int runExport(const ExportArgs& args)
                   << done.records << (options.format == ExportFormat::Torch ? " storages" : " tensors") << ")\n";
         std::cout << "verified: " << done.tensors << " tensors and " << done.keys
                   << " keys read back with the same dtypes, shapes and bytes\n";
+    }
+    return ExitOk;
+}
+
+// A DCP or DeepSpeed directory: consolidate every global tensor into one file, streaming chunk rows.
+int exportDirectory(const ExportArgs& args, const ExportOptions& options, const Checkpoint& input)
+{
+    if (!options.rule.stripPrefixes.empty() || !options.rule.addPrefixes.empty() || !args.against.empty() ||
+        !args.layout.empty() || args.dryRun)
+        return reportUsage("a distributed checkpoint directory is consolidated as it is: --layout, prefixes, "
+                           "--against and --dry-run apply to single files");
+    if (reportDirectoryProblems(input))
+        return reportError(args.input, makeError(Status::Truncated, "the directory is incomplete (see above); "
+                                                                    "nothing was written"));
+    auto report = distributed::consolidate(input, args.output, options.format, options.force);
+    if (!report)
+        return reportError(report.error().status == Status::IoError ? args.output : args.input, report.error());
+    const distributed::ConsolidateReport& done = report.value();
+    if (args.json) {
+        printJson({{"input", args.input},
+                   {"output", args.output},
+                   {"format", args.format},
+                   {"consolidated", true},
+                   {"tensors", done.tensors},
+                   {"records", done.records},
+                   {"payload_bytes", done.payloadBytes},
+                   {"file_bytes", done.fileBytes},
+                   {"verified", true}});
+    } else {
+        std::cout << "consolidated " << args.input << " into " << args.output << " (" << args.format << ", "
+                  << humanBytes(done.fileBytes) << ", " << done.tensors << " tensors)\n"
+                  << "verified: " << done.tensors << " keys read back with the same dtypes, shapes and bytes\n";
     }
     return ExitOk;
 }

@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/output.h"
+#include "core/distributed/layoutjson.h"
 #include "core/format/loader.h"
 #include "core/model/checkpointjson.h"
 #include "tensor/tensorloader.h"
@@ -38,24 +39,27 @@ nlohmann::json infoJson(const Checkpoint& doc)
     nlohmann::json findings = nlohmann::json::array();
     for (const Finding& finding : doc.findings)
         findings.push_back({{"severity", severityName(finding.severity)}, {"what", finding.what}});
-    return {{"file", doc.file},
-            {"format", formatName(doc.format)},
-            {"kind", kindName(doc.kind)},
-            {"file_bytes", doc.fileSize},
-            {"tensors", tensorCount},
-            {"storages", doc.storages.size()},
-            {"tensor_bytes", storageBytes},
-            {"parameters", doc.parameterCount()},
-            {"weight_sets", doc.weightSets.size()},
-            {"main_weight_set", main ? pathToJson(main->at) : nlohmann::json(nullptr)},
-            {"main_weight_set_keys", main ? main->entries.size() : 0},
-            {"dtypes", dtypes},
-            {"locations", locations},
-            {"wrapper_prefixes", wrappers},
-            {"pickle_protocol", doc.pickleProtocol},
-            {"security",
-             {{"verdict", severityName(doc.verdict())}, {"dangerous", dangerous}, {"globals", doc.globals.size()}}},
-            {"findings", findings}};
+    nlohmann::json out = {
+        {"file", doc.file},
+        {"format", formatName(doc.format)},
+        {"kind", kindName(doc.kind)},
+        {"file_bytes", doc.fileSize},
+        {"tensors", tensorCount},
+        {"storages", doc.storages.size()},
+        {"tensor_bytes", storageBytes},
+        {"parameters", doc.parameterCount()},
+        {"weight_sets", doc.weightSets.size()},
+        {"main_weight_set", main ? pathToJson(main->at) : nlohmann::json(nullptr)},
+        {"main_weight_set_keys", main ? main->entries.size() : 0},
+        {"dtypes", dtypes},
+        {"locations", locations},
+        {"wrapper_prefixes", wrappers},
+        {"pickle_protocol", doc.pickleProtocol},
+        {"security",
+         {{"verdict", severityName(doc.verdict())}, {"dangerous", dangerous}, {"globals", doc.globals.size()}}},
+        {"findings", findings}};
+    if (doc.distributed) out["distributed"] = distributed::layoutSummaryJson(doc);
+    return out;
 }
 
 void printHuman(const nlohmann::json& info)
@@ -85,6 +89,15 @@ void printHuman(const nlohmann::json& info)
     for (const auto& d : security["dangerous"])
         std::cout << " " << d.get<std::string>();
     std::cout << " (" << security["globals"].get<size_t>() << " globals; see `ckpt scan`)\n";
+    if (info.contains("distributed")) {
+        const auto& d = info["distributed"];
+        std::cout << "directory:   " << d["kind"].get<std::string>() << ", " << d["rank_files"].size()
+                  << " rank files, " << d["complete_tensors"].get<size_t>() << " of " << d["tensors"].get<size_t>()
+                  << " tensors complete, " << humanBytes(d["consolidated_bytes"].get<uint64_t>()) << " consolidated";
+        for (auto it = d["facts"].begin(); it != d["facts"].end(); ++it)
+            std::cout << ", " << it.key() << " " << it.value().get<std::string>();
+        std::cout << "\n";
+    }
     for (const auto& f : info["findings"])
         std::cout << "finding:     [" << f["severity"].get<std::string>() << "] " << f["what"].get<std::string>()
                   << "\n";

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/command.h"
+#include "cli/output.h"
 #include "core/catchboundary.h"
 #include "core/version.h"
 
@@ -90,7 +91,10 @@ int main(int argc, char** argv)
         return ExitUsage;
     }
     for (auto& [sub, runner] : runners)
-        if (sub->parsed()) return runGuarded(sub->get_name(), runner);
+        if (sub->parsed()) {
+            int code = runGuarded(sub->get_name(), runner);
+            return code == ExitOk && incompleteInputSeen() ? ExitFailure : code; // a damaged directory
+        }
     std::cout << app.help();
     return ExitUsage;
 }

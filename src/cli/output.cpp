@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "core/distributed/layout.h"
 
 namespace ckpt::cli
 {
@@ -26,12 +27,32 @@ void printJson(const nlohmann::json& json)
     std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
+namespace
+{
+bool g_incompleteInput = false;
+}
+
 Result<CheckpointPtr> loadForCommand(const std::string& path)
 {
     static auto* keptUntilExit = new std::vector<CheckpointPtr>(); // deliberately never destroyed
     auto loaded = loadCheckpoint(path);
     if (loaded) keptUntilExit->push_back(loaded.value());
+    if (loaded) reportDirectoryProblems(*loaded.value());
     return loaded;
+}
+
+bool reportDirectoryProblems(const Checkpoint& doc)
+{
+    if (!doc.distributed || doc.distributed->problems.empty()) return false;
+    for (const distributed::DirectoryProblem& problem : doc.distributed->problems)
+        std::cerr << "ckpt: " << doc.file << ": " << problem.file << ": " << problem.what << "\n";
+    g_incompleteInput = true;
+    return true;
+}
+
+bool incompleteInputSeen()
+{
+    return g_incompleteInput;
 }
 
 std::string humanBytes(uint64_t bytes)

@@ -19,6 +19,11 @@ void printJson(const nlohmann::json& json);
 // Loads a checkpoint for a command that ends the process soon after: the document is kept until exit,
 // because freeing a graph of half a million values costs more than the OS reclaiming the pages at once.
 Result<CheckpointPtr> loadForCommand(const std::string& path);
+// A distributed directory with missing, truncated or damaged files: prints "ckpt: DIR: FILE: what" on stderr
+// for each (what is intact is still shown by the command) and remembers it for the exit code. True if any.
+bool reportDirectoryProblems(const Checkpoint& doc);
+// Whether any input had such problems: main() then exits 1 where the command would have exited 0.
+bool incompleteInputSeen();
 // "1.2 MB", "47.0 MB", "1.07 GB" (decimal units, as file managers show).
 std::string humanBytes(uint64_t bytes);
 

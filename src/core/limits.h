@@ -38,5 +38,8 @@ constexpr uint64_t kMaxModelJsonBytes = 256ull << 20;        // TorchScript v1 m
 constexpr uint64_t kMaxCheckedRecordBytes = 1ull << 20;      // larger non-tensor zip records are not CRC-checked
 constexpr size_t kMaxLoaderPayloadDepth = 4;                 // loader payloads inside loader payloads
 constexpr uint64_t kMaxLoaderPayloadBytes = 1ull << 30;      // all loader payloads of one file, inflated
+constexpr size_t kMaxChunksPerTensor = 4096;          // DCP chunks / ZeRO pieces of one tensor (coverage is pairwise)
+constexpr size_t kMaxRankFiles = 100000;              // files in one DCP or DeepSpeed directory
+constexpr uint64_t kMaxDcpMetadataBytes = 1ull << 30; // a .metadata pickle
 
 } // namespace ckpt::limits

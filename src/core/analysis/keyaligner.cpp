@@ -24,8 +24,8 @@ constexpr size_t kMaxPostings = 8;
 // Candidates from suffix voting that are scored exactly, besides the known wrappers.
 constexpr size_t kVotedCandidates = 8;
 
-constexpr std::string_view kWrapperComponents[] = {"module", "_orig_mod", "_fsdp_wrapped_module",
-                                                   "_checkpoint_wrapped_module", "_fpw_module"};
+constexpr std::string_view kWrapperComponents[] = {
+    "module", "_orig_mod", "_fsdp_wrapped_module", "_checkpoint_wrapped_module", "_fpw_module", "_forward_module"};
 
 bool startsWith(std::string_view text, std::string_view prefix)
 {
@@ -136,6 +136,7 @@ const std::vector<std::string>& knownWrapperPrefixes()
         "module.",
         "_fsdp_wrapped_module.",
         "_checkpoint_wrapped_module.",
+        "_forward_module.", // Lightning's wrapper under DeepSpeed/FSDP strategies
         "model.",
         "backbone.",
         "encoder.",

@@ -2,17 +2,37 @@
 
 #include <algorithm>
 
+#include <sys/mman.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "core/catchboundary.h"
 #include "core/edit/safetensorswriter.h"
 #include "core/format/loader.h"
+#include "core/io/mappedfile.h"
 
 namespace ckpt
 {
 
 namespace
 {
+
+// Pages of the written file that were only read to hash a tensor: handed back to the kernel, so verifying
+// a multi-GB export keeps resident memory near one tensor instead of growing to the file's size.
+void releaseTensorPages(const Checkpoint& checkpoint, int tensor)
+{
+    const TensorInfo& info = checkpoint.tensors[static_cast<size_t>(tensor)];
+    if (info.storage < 0) return;
+    const StorageInfo& storage = checkpoint.storages[static_cast<size_t>(info.storage)];
+    if (!storage.available || storage.owned || storage.file < 0 ||
+        static_cast<size_t>(storage.file) >= checkpoint.files.size())
+        return;
+    const MappedFile& file = *checkpoint.files[static_cast<size_t>(storage.file)];
+    static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    uint64_t begin = (storage.fileOffset + page - 1) / page * page;
+    uint64_t end = std::min(storage.fileOffset + storage.nbytes, file.size()) / page * page;
+    if (end > begin) ::madvise(const_cast<uint8_t*>(file.data()) + begin, end - begin, MADV_DONTNEED);
+}
 
 std::string describe(const TensorSignature& s)
 {
@@ -70,8 +90,10 @@ Result<VerifyCounts> verifyUnguarded(const std::string& path, const ExportExpect
     }
 
     std::vector<TensorSignature> byIndex; // each tensor hashed once, reused by the key check
-    for (size_t i = 0; i < written.tensors.size(); ++i)
+    for (size_t i = 0; i < written.tensors.size(); ++i) {
         byIndex.push_back(tensorSignature(written, static_cast<int>(i)));
+        releaseTensorPages(written, static_cast<int>(i));
+    }
     std::vector<TensorSignature> actual = byIndex;
     std::vector<TensorSignature> wanted = expected.tensors;
     // Distinct signatures: one tensor reached under two names (tied weights) may be listed once or twice

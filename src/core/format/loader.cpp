@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string_view>
 
 #include "core/catchboundary.h"
+#include "core/distributed/directoryloader.h"
 #include "core/format/formatloaders.h"
 
 namespace ckpt
@@ -75,6 +77,11 @@ namespace
 
 Result<CheckpointPtr> loadUnguarded(const std::string& path, const Progress& progress)
 {
+    if (std::error_code ec; std::filesystem::is_directory(path, ec)) { // a distributed checkpoint: DCP or DeepSpeed
+        auto loaded = distributed::loadDirectory(path, progress);
+        if (!loaded) return loaded.error();
+        return CheckpointPtr(std::move(loaded).value());
+    }
     auto file = MappedFile::open(path);
     if (!file) return file.error();
     auto format = sniff(*file.value());
@@ -98,6 +105,9 @@ Result<CheckpointPtr> loadUnguarded(const std::string& path, const Progress& pro
         break;
     case Format::Pickle:
         loaded = loadRawPickle(file.value(), progress);
+        break;
+    case Format::Dcp: // directories, never sniffed from a file's bytes
+    case Format::DeepSpeed:
         break;
     }
     if (!loaded) return loaded.error();

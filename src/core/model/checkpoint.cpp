@@ -21,6 +21,10 @@ const char* formatName(Format format)
         return "torchscript";
     case Format::Pickle:
         return "pickle";
+    case Format::Dcp:
+        return "dcp";
+    case Format::DeepSpeed:
+        return "deepspeed";
     }
     return "unknown";
 }

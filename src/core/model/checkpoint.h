@@ -15,14 +15,19 @@ namespace ckpt
 {
 
 class MappedFile;
+namespace distributed
+{
+struct Layout;
+}
 
-enum class Format { TorchZip, TorchLegacy, Safetensors, Sharded, TorchScript, Pickle };
+enum class Format { TorchZip, TorchLegacy, Safetensors, Sharded, TorchScript, Pickle, Dcp, DeepSpeed };
 enum class Kind { StateDict, TrainingCheckpoint, WholeModel, Optimizer, TorchScript, Other };
 enum class Severity { Safe, Unknown, Dangerous };
 enum class TensorLayout { Strided, SparseCoo, SparseCsr, SparseCsc, SparseBsr, SparseBsc };
 
-const char* formatName(Format format); // "torch-zip", "torch-legacy", "safetensors", "sharded", "torchscript", "pickle"
-const char* kindName(Kind kind);       // "state_dict", "training_checkpoint", "whole_model", ...
+// "torch-zip", "torch-legacy", "safetensors", "sharded", "torchscript", "pickle", "dcp", "deepspeed"
+const char* formatName(Format format);
+const char* kindName(Kind kind);             // "state_dict", "training_checkpoint", "whole_model", ...
 const char* severityName(Severity severity); // "safe", "unknown", "dangerous"
 const char* layoutName(TensorLayout layout); // "strided", "sparse_coo", ...
 
@@ -156,6 +161,9 @@ struct Checkpoint {
     std::map<std::string, std::string> metadata; // safetensors __metadata__, zip records of note
     uint64_t fileSize = 0;
     std::vector<std::shared_ptr<const Checkpoint>> parts; // shards of a sharded set (they own their files)
+    // A DCP or DeepSpeed directory: each tensor's chunks in the rank files (core/distributed/layout.h).
+    // Its tensors have no storage of their own (storage -1) unless one chunk holds all of it.
+    std::shared_ptr<const distributed::Layout> distributed;
 
     // Bytes of a storage (mapped or inflated); nullptr when unavailable.
     const uint8_t* storageData(int storage) const;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/analysis/renamerule.h"
+#include "core/distributed/layoutjson.h"
 
 namespace ckpt
 {
@@ -45,6 +46,9 @@ json tensorToJson(const Checkpoint& doc, const TensorInfo& tensor)
     }
     if (tensor.component) out["component"] = true;
     if (!tensor.problem.empty()) out["problem"] = tensor.problem;
+    if (doc.distributed) // a DCP/DeepSpeed directory: where the tensor's pieces are
+        if (const distributed::VirtualTensor* vt = doc.distributed->forTensor(&tensor - doc.tensors.data()))
+            distributed::addChunksJson(*vt, out);
     return out;
 }
 
@@ -126,10 +130,12 @@ json treeToJson(const Checkpoint& doc)
         sets.push_back(weightSetToJson(set));
     for (const PlainValue& value : doc.values)
         values.push_back(valueToJson(value));
-    return {{"file", doc.file},           {"format", formatName(doc.format)},
-            {"kind", kindName(doc.kind)}, {"tensors", tensors},
-            {"weight_sets", sets},        {"values", values},
-            {"storages", storages}};
+    json out{{"file", doc.file},           {"format", formatName(doc.format)},
+             {"kind", kindName(doc.kind)}, {"tensors", tensors},
+             {"weight_sets", sets},        {"values", values},
+             {"storages", storages}};
+    if (doc.distributed) out["distributed"] = distributed::layoutSummaryJson(doc);
+    return out;
 }
 
 json globalsToJson(const Checkpoint& doc)
@@ -149,7 +155,8 @@ std::string commonWrapperPrefix(const Checkpoint& doc)
     const WeightSet* set = doc.mainWeightSet();
     if (!set || set->entries.empty()) return {};
     static const char* const kWrappers[] = {
-        "module.", "_orig_mod.", "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "base_model.model.", "model."};
+        "module.",           "_orig_mod.", "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "_forward_module.",
+        "base_model.model.", "model."};
     std::string prefix;
     for (bool grew = true; grew;) {
         grew = false;

@@ -51,6 +51,18 @@ AlignedZipWriter::AlignedZipWriter(ZipWriterSink& sink, std::string folder, bool
 
 VoidResult AlignedZipWriter::addRecord(const std::string& name, const void* data, uint64_t size, uint64_t* xxh3)
 {
+    const auto* bytes = static_cast<const uint8_t*>(data);
+    return addRecordFrom(
+        name, size,
+        [bytes, size](uint64_t at) -> Result<PayloadPiece> {
+            return PayloadPiece{bytes + at, std::min(kChunk, size - at)};
+        },
+        xxh3);
+}
+
+VoidResult AlignedZipWriter::addRecordFrom(const std::string& name, uint64_t size, const PayloadSource& source,
+                                           uint64_t* xxh3)
+{
     if (m_finished) return makeError(Status::Unsupported, "a record was added after the zip directory was written");
     std::string fullName = m_folder + "/" + name;
     if (fullName.size() > kMax16) return makeError(Status::Unsupported, "record name longer than 65535 bytes");
@@ -88,7 +100,6 @@ VoidResult AlignedZipWriter::addRecord(const std::string& name, const void* data
     if (auto done = m_sink.write(header.data().data(), header.data().size()); !done) return done.error();
     m_lastPayloadOffset = m_sink.position();
 
-    const auto* bytes = static_cast<const uint8_t*>(data);
     uLong crc = crc32(0L, Z_NULL, 0);
     XXH3_state_t* hashState = nullptr;
     if (xxh3) {
@@ -96,11 +107,26 @@ VoidResult AlignedZipWriter::addRecord(const std::string& name, const void* data
         XXH3_64bits_reset(hashState);
     }
     VoidResult result = Done{};
-    for (uint64_t at = 0; at < size; at += kChunk) {
-        uint64_t length = std::min(kChunk, size - at);
-        crc = crc32(crc, bytes + at, static_cast<uInt>(length));
-        if (hashState) XXH3_64bits_update(hashState, bytes + at, length);
-        result = m_sink.write(bytes + at, length);
+    for (uint64_t at = 0; at < size;) {
+        Result<PayloadPiece> piece = source(at);
+        if (!piece) {
+            result = piece.error();
+            break;
+        }
+        const uint8_t* bytes = piece.value().data;
+        uint64_t length = std::min(piece.value().size, size - at);
+        if (length == 0) {
+            result = makeError(Status::Corrupt, "the payload of '" + name + "' ended early");
+            break;
+        }
+        at += length;
+        for (uint64_t done = 0; done < length;) { // zlib's crc32 takes 32-bit lengths
+            uInt step = static_cast<uInt>(std::min<uint64_t>(length - done, kChunk));
+            crc = crc32(crc, bytes + done, step);
+            done += step;
+        }
+        if (hashState) XXH3_64bits_update(hashState, bytes, length);
+        result = m_sink.write(bytes, length);
         if (!result) break;
         m_progressDone += length;
         if (m_progress) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,16 @@ public:
 
     // Adds one record; when xxh3 is given it receives the XXH3-64 hash of the payload.
     VoidResult addRecord(const std::string& name, const void* data, uint64_t size, uint64_t* xxh3 = nullptr);
+    // A run of payload bytes: the next `size` bytes of a record, valid until the source is called again.
+    struct PayloadPiece {
+        const uint8_t* data = nullptr;
+        uint64_t size = 0;
+    };
+    // Produces the payload from byte `at` on, in pieces of the source's choosing (consolidation fills one
+    // block of rows at a time), so a record can be written without ever holding all of it.
+    using PayloadSource = std::function<Result<PayloadPiece>(uint64_t at)>;
+    VoidResult addRecordFrom(const std::string& name, uint64_t size, const PayloadSource& source,
+                             uint64_t* xxh3 = nullptr);
     // Reports payload bytes written against `totalBytes` and honours the cancel flag between chunks.
     void setProgress(const Progress* progress, uint64_t totalBytes)
     {
