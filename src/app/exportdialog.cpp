@@ -16,8 +16,8 @@
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/progressbarfeed.h"
-#include "app/workerguard.h"
 #include "app/replacequestion.h"
+#include "app/workerguard.h"
 #include "models/formatting.h"
 #include "models/statuscolors.h"
 #ifdef CKPT_HAVE_TENSOR_LOADER
