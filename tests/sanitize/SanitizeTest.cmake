@@ -13,4 +13,4 @@ add_test(NAME instrumented
          COMMAND ${CKPT_PYTHON} ${CMAKE_SOURCE_DIR}/tests/sanitize/run_instrumented.py
                  --source ${CMAKE_SOURCE_DIR} --tree ${CMAKE_BINARY_DIR}/instrumented --fixtures ${CKPT_FIXTURE_DIR}
                  --cxx ${CKPT_CLANGXX} --c ${CKPT_CLANG} --fuzz-seconds ${FUZZ_CI_SECONDS})
-set_tests_properties(instrumented PROPERTIES LABELS "sanitize;fuzz" TIMEOUT 1500 FIXTURES_REQUIRED torch_fixtures)
+set_tests_properties(instrumented PROPERTIES LABELS "sanitize;fuzz" TIMEOUT 2700 FIXTURES_REQUIRED torch_fixtures)
