@@ -7,6 +7,8 @@
 
 #include <xxhash.h>
 
+#include "core/model/viewbounds.h"
+
 namespace ckpt
 {
 
@@ -242,6 +244,9 @@ Result<TensorReader> TensorReader::open(const Checkpoint& checkpoint, int tensor
     if (reader.m_numel == 0) return reader;
     if (reader.m_stride.size() != reader.m_shape.size())
         return makeError(Status::Corrupt, "tensor stride and shape have different ranks");
+    if (static_cast<size_t>(t.storage) < checkpoint.storages.size() &&
+        !viewFitsStorage(t, checkpoint.storages[static_cast<size_t>(t.storage)]))
+        return makeError(Status::Corrupt, "the tensor's view reaches past the end of its storage");
     reader.m_base = checkpoint.tensorData(tensor);
     if (!reader.m_base) return makeError(Status::Unsupported, "the tensor's bytes are not available in the file");
     // The view's last element must lie inside its storage; the loader checks records, this checks views.
