@@ -158,7 +158,8 @@ private slots:
         QCOMPARE(expected["tensors"].size(), size_t(7));
         checkAgainstTorch(path, expected);
         ProcessResult tree = runCkpt({"tree", "--json", path});
-        for (const json& t : json::parse(tree.out.toStdString())["tensors"]) {
+        const json doc = json::parse(tree.out.toStdString()); // kept alive: a range over a temporary's member dangles
+        for (const json& t : doc["tensors"]) {
             if (t["path"] == json::array({"param"}))
                 QVERIFY(t["parameter"].get<bool>() && t["requires_grad"].get<bool>());
         }

@@ -83,7 +83,8 @@ def gather_seeds(source, fixtures, out, max_seed):
                             with open(dst, "wb") as f:
                                 f.write(z.read(name))
                             counts["fuzz_unpickler"] += 1
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+            # Damaged and hostile zips (bad CRC, encrypted entries, ...) still seed the zip targets whole.
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError):
                 pass
         if size > max_seed:
             continue
