@@ -233,11 +233,13 @@ private:
             for (uint32_t i = 0; i < rank + (m_c.below(8) == 0 ? 1 : 0); ++i)
                 integer(dimension());
         } else { // contiguous, as torch writes it
-            int64_t stride = 1;
+            // Unsigned, so extreme sizes wrap as torch's int64 arithmetic would not: the wrapped strides are just
+            // more hostile views for the engine, and the generator itself stays free of undefined behaviour.
+            uint64_t stride = 1;
             std::vector<int64_t> strides(rank);
             for (uint32_t i = rank; i-- > 0;) {
-                strides[i] = stride;
-                stride *= size[i] > 0 ? size[i] : 1;
+                strides[i] = static_cast<int64_t>(stride);
+                stride *= size[i] > 0 ? static_cast<uint64_t>(size[i]) : 1u;
             }
             for (int64_t s : strides)
                 integer(s);

@@ -30,11 +30,13 @@ uint64_t elementCount(const std::vector<int64_t>& shape)
 bool isRowMajor(const std::vector<int64_t>& shape, const std::vector<int64_t>& stride)
 {
     if (stride.size() != shape.size()) return stride.empty() && shape.empty();
+    // An empty view is row-major whatever its strides; checked first, so the products below never meet a 0 after
+    // an extreme dimension from a hostile file.
+    if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return true;
     int64_t expected = 1;
     for (size_t i = shape.size(); i-- > 0;) {
-        if (shape[i] == 0) return true;
         if (shape[i] != 1 && stride[i] != expected) return false;
-        expected *= shape[i];
+        if (__builtin_mul_overflow(expected, shape[i], &expected)) return false; // no storage holds such a view
     }
     return true;
 }

@@ -77,8 +77,10 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
             tensor.shape.push_back(static_cast<int64_t>(d));
         }
         tensor.stride.assign(tensor.shape.size(), 1);
+        // An empty tensor may name huge dimensions beside its 0, so the row-major strides can still overflow.
         for (size_t i = tensor.shape.size(); i-- > 1;)
-            tensor.stride[i - 1] = tensor.stride[i] * std::max<int64_t>(tensor.shape[i], 1);
+            if (__builtin_mul_overflow(tensor.stride[i], std::max<int64_t>(tensor.shape[i], 1), &tensor.stride[i - 1]))
+                return bad("has a shape whose strides overflow 64 bits");
         uint64_t begin = entry.offsets[0], end = entry.offsets[1];
         if (__builtin_mul_overflow(numel, dtypeElementSize(*dtype), &tensor.nbytes))
             return bad("has a byte size that overflows 64 bits");
