@@ -12,6 +12,7 @@
 #include "core/analysis/securityscan.h"
 #include "core/limits.h"
 #include "core/pickle/unpickler.h"
+#include "core/pickle/valuechildren.h"
 #include "core/zip/ziparchive.h"
 
 namespace ckpt
@@ -158,16 +159,7 @@ std::vector<LoaderCall> findLoaderCalls(const std::vector<const Value*>& roots,
             calls.push_back(std::move(call));
         }
         auto visit = [&](const Value* child) { reach(value, child); };
-        visit(value->callable);
-        visit(value->args);
-        visit(value->kwargs);
-        visit(value->state);
-        for (const Value* item : value->items)
-            visit(item);
-        for (const auto& [key, entry] : value->entries) {
-            visit(key);
-            visit(entry);
-        }
+        forEachChild(value, visit);
         auto [first, last] = replaced.equal_range(value);
         for (auto it = first; it != last; ++it)
             visit(it->second);

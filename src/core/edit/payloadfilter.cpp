@@ -8,28 +8,10 @@
 
 #include "core/analysis/securityscan.h"
 #include "core/graph/graphvisitor.h"
+#include "core/pickle/valuechildren.h"
 
 namespace ckpt
 {
-
-namespace
-{
-
-template <typename Visit> void forEachChild(const Value* value, Visit&& visit)
-{
-    visit(value->callable);
-    visit(value->args);
-    visit(value->kwargs);
-    visit(value->state);
-    for (const Value* item : value->items)
-        visit(item);
-    for (const auto& [key, entry] : value->entries) {
-        visit(key);
-        visit(entry);
-    }
-}
-
-} // namespace
 
 nlohmann::json DroppedValue::toJson() const
 {
