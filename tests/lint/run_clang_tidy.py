@@ -5,8 +5,8 @@ or clang-tidy itself changed. After a one-file change, only the units that see i
 
 A fresh tree would need every unit (several CPU-minutes: the LibTorch and Qt units are slow to parse), so a run stops
 starting new units once --budget seconds have passed: units whose files changed (against the merge base with main,
-plus uncommitted edits) go first, then those never checked. Each run adds to the cache, so coverage completes over
-runs; the summary says how many units this run left for later.
+plus uncommitted edits) go first, then the others, most recently committed first. Each run adds to the cache, so
+coverage completes over runs; the summary says how many units this run left for later.
 
 Findings that were in the tree when the check was introduced are listed in tests/lint/clang-tidy-baseline.txt
 ("path check count"). The run fails on a finding beyond that list in a file changed since main (merge base) or not
@@ -109,6 +109,27 @@ def changed_rank(unit, changed):
     return 1 if "src/" + rel[:-4] + ".h" in changed else 2
 
 
+def last_commit_times(source):
+    """path (relative to the source) -> commit time of its newest change, from one pass over the history."""
+    r = subprocess.run(["git", "-C", source, "log", "--format=%ct", "--name-only", "--", "src"], capture_output=True,
+                       text=True)
+    times, current = {}, 0
+    for line in r.stdout.splitlines():
+        if line.isdigit():
+            current = int(line)
+        elif line and line not in times:
+            times[line] = current
+    return times
+
+
+def unit_order(unit, changed, times):
+    """Changed units first (see changed_rank), then the most recently changed: a budget-limited run on a fresh
+    clone (CI) checks the code the newest commits touched before older code."""
+    rel = "src/" + unit.split("/src/", 1)[-1]
+    newest = max(times.get(rel, 0), times.get(rel[:-4] + ".h", 0))
+    return (changed_rank(unit, changed), -newest, unit)
+
+
 def read_baseline(path):
     counts = collections.Counter()
     if os.path.exists(path):
@@ -146,7 +167,8 @@ def main():
     cache = os.path.join(args.build, "lint-cache")
     os.makedirs(cache, exist_ok=True)
 
-    entries.sort(key=lambda e: changed_rank(e["file"], changed_files(source)))
+    times = last_commit_times(source)
+    entries.sort(key=lambda e: unit_order(e["file"], changed_files(source), times))
     deps = ninja_deps(args.build)
     started = time.time()
 
