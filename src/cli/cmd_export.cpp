@@ -208,10 +208,10 @@ int exportDcpLayout(const ExportArgs& args, const ExportOptions& options, const 
         return reportUsage("--layout dcp writes the state dict's tensors as they are: prefixes, --against, "
                            "--map-location, --state-dict-only, --drop-dangerous, --dry-run and --format do not "
                            "apply to it");
-    if (input->distributed)
-        return reportError(args.input, makeError(Status::Unsupported,
-                                                 "resharding a distributed directory is not supported: consolidate "
-                                                 "it into one file first (ckpt export DIR model.pth)"));
+    // A DCP or ZeRO directory is resharded from its chunks: it must be complete first.
+    if (input->distributed && reportDirectoryProblems(*input))
+        return reportError(args.input, makeError(Status::Truncated, "the directory is incomplete (see above); "
+                                                                    "nothing was written"));
     Exporter probe(input, options); // the state dict --select names, or the main one
     const WeightSet* set = probe.weightSet();
     if (!set) return reportError(args.input, makeError(Status::Unsupported, "the file holds no state dict"));

@@ -84,6 +84,9 @@ TORCH_DCP = r'''
 import io, pickle, sys, torch
 sys.path.insert(0, sys.argv[3])
 import dcp2x
+def setstate(self, state):  # torch 2.x TensorProperties.__setstate__; the fixture stand-in only writes
+    self.dtype, self.layout, self.requires_grad, _, self.pin_memory = state
+dcp2x.TensorProperties.__setstate__ = setstate
 meta = pickle.load(open(sys.argv[1] + "/.metadata", "rb"))
 data = {}
 sd = {}

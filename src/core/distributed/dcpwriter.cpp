@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "core/catchboundary.h"
+#include "core/distributed/chunkcopier.h"
 #include "core/distributed/layout.h"
 #include "core/distributed/savegraph.h"
 #include "core/distributed/virtualtensors.h"
@@ -58,7 +59,9 @@ struct Shard {
 struct PlannedTensor {
     std::string key;
     const TensorInfo* info = nullptr;
-    const uint8_t* data = nullptr; // first element in the mapped input
+    const Checkpoint* doc = nullptr;
+    const VirtualTensor* virtualTensor = nullptr; // a DCP / ZeRO input: its rows come from its chunks
+    const uint8_t* data = nullptr;                // else the first element in the mapped input
     bool rowMajor = true;
     bool releasable = false; // the bytes are a file mapping whose read pages may be dropped
     uint64_t rowBytes = 0;   // bytes of one dim-0 row (the element of a 0-d tensor)
@@ -118,7 +121,8 @@ private:
 };
 
 // The rows of one shard, a block at a time: a view of the mapped input when the tensor is row-major (its read
-// pages dropped once written), else the block's rows gathered into a buffer.
+// pages dropped once written), else the block's rows gathered into a buffer; for a tensor of a distributed
+// input (resharding a DCP or ZeRO directory), the rows ChunkCopier assembles from its chunks.
 class ShardRows
 {
 public:
@@ -132,6 +136,13 @@ public:
     Result<AlignedZipWriter::PayloadPiece> next(uint64_t at)
     {
         release();
+        if (m_tensor.virtualTensor) {
+            if (!m_copier) m_copier = std::make_unique<ChunkCopier>(*m_tensor.doc, *m_tensor.virtualTensor);
+            auto block = m_copier->next(static_cast<uint64_t>(m_shard.rowBegin) * m_tensor.rowBytes + at); // whole rows
+            if (!block) return block.error();
+            return AlignedZipWriter::PayloadPiece{reinterpret_cast<const uint8_t*>(block.value().data()),
+                                                  std::min<uint64_t>(block.value().size(), size() - at)};
+        }
         const TensorInfo& info = *m_tensor.info;
         const uint64_t element = dtypeElementSize(info.dtype);
         if (m_tensor.rowMajor) {
@@ -162,6 +173,7 @@ private:
     const Shard& m_shard;
     std::string m_buffer;
     std::pair<const uint8_t*, const uint8_t*> m_held{nullptr, nullptr};
+    std::unique_ptr<ChunkCopier> m_copier;
 };
 
 // The data.pkl of torch.save(shard): a tensor owning one storage, record "0".
@@ -401,8 +413,13 @@ Result<DcpWriteReport> writeUnguarded(const Checkpoint& doc, const WeightSet& se
         PlannedTensor planned;
         planned.key = entry.key;
         planned.info = &info;
-        planned.data = doc.tensorData(entry.tensor);
-        if (!planned.data && info.nbytes > 0)
+        planned.doc = &doc;
+        if (doc.distributed) planned.virtualTensor = doc.distributed->forTensor(entry.tensor);
+        if (planned.virtualTensor && !planned.virtualTensor->coverage.complete)
+            return makeError(Status::Truncated,
+                             "'" + entry.key + "' cannot be resharded: " + planned.virtualTensor->coverage.problem);
+        planned.data = planned.virtualTensor ? nullptr : doc.tensorData(entry.tensor);
+        if (!planned.virtualTensor && !planned.data && info.nbytes > 0)
             return makeError(Status::Unsupported,
                              "the bytes of '" + entry.key + "' are not available" +
                                  (info.problem.empty() ? std::string() : " (" + info.problem + ")"));

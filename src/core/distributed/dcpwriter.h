@@ -22,7 +22,8 @@ struct DcpWriteReport {
 // s = ceil(rows / worldSize) (ranks past the end hold none), a 0-d tensor is whole on rank 0; every shard is a
 // complete torch.save archive at its offset in `__r_0.distcp`, and `.metadata` pickles the 1.13 Metadata,
 // TensorStorageMetadata, ChunkStorageMetadata, MetadataIndex and _StorageInfo objects. Streaming: each
-// shard's rows go from the mapped input to the rank file in blocks. Atomic and verified: written into a
+// shard's rows go from the mapped input to the rank file in blocks; a DCP or ZeRO directory as input is
+// resharded from its chunks (ChunkCopier), every tensor of it complete or nothing is written. Atomic and verified: written into a
 // temporary directory beside `outDir`, re-opened with the DCP reader (every chunk's box, dtype and XXH3 of
 // its bytes compared with what was written), then renamed into place; an existing `outDir` is refused
 // unless `force`, in which case it is swapped out and removed only after the new one is in place.
