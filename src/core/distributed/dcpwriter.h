@@ -23,10 +23,11 @@ struct DcpWriteReport {
 // complete torch.save archive at its offset in `__r_0.distcp`, and `.metadata` pickles the 1.13 Metadata,
 // TensorStorageMetadata, ChunkStorageMetadata, MetadataIndex and _StorageInfo objects. Streaming: each
 // shard's rows go from the mapped input to the rank file in blocks; a DCP or ZeRO directory as input is
-// resharded from its chunks (ChunkCopier), every tensor of it complete or nothing is written. Atomic and verified: written into a
-// temporary directory beside `outDir`, re-opened with the DCP reader (every chunk's box, dtype and XXH3 of
-// its bytes compared with what was written), then renamed into place; an existing `outDir` is refused
-// unless `force`, in which case it is swapped out and removed only after the new one is in place.
+// resharded from its chunks (ChunkCopier), every tensor of it complete or nothing is written.
+// Atomic and verified: written into a temporary directory beside `outDir`, re-opened with the DCP reader
+// (every chunk's box, dtype and XXH3 of its bytes compared with what was written), then renamed into place;
+// an existing `outDir` is refused unless `force`, in which case it is swapped out and removed only after the
+// new one is in place.
 Result<DcpWriteReport> writeDcp(const Checkpoint& doc, const WeightSet& set, const std::string& outDir, int worldSize,
                                 bool force, const Progress& progress = {});
 
