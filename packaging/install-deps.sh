@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config ccache clang libclang-rt-14-dev clang-format clang-tidy
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins libgl1-mesa-dev libxkbcommon-dev
   libtorch-dev python3-torch python3-torchvision
-  zlib1g-dev nlohmann-json3-dev libcli11-dev libxxhash-dev
+  zlib1g-dev nlohmann-json3-dev libcli11-dev libxxhash-dev libdeflate-dev
   xvfb xauth imagemagick locales
   desktop-file-utils appstream dpkg-dev file libxml2-utils shared-mime-info libglib2.0-bin groff-base
 )

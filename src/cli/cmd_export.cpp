@@ -7,6 +7,7 @@
 #include "core/analysis/archresolver.h"
 #include "core/analysis/keyaligner.h"
 #include "core/distributed/consolidator.h"
+#include "core/distributed/dcpwriter.h"
 #include "core/edit/exporter.h"
 #include "core/format/loader.h"
 
@@ -18,11 +19,13 @@ namespace
 
 struct ExportArgs;
 int exportDirectory(const ExportArgs& args, const ExportOptions& options, const Checkpoint& input);
+int exportDcpLayout(const ExportArgs& args, const ExportOptions& options, const CheckpointPtr& input);
 
 struct ExportArgs {
     std::string input;
     std::string output;
     std::string layout;
+    int worldSize = 0;
     std::vector<std::string> strip;
     std::vector<std::string> add;
     std::vector<std::string> drop;
@@ -79,8 +82,10 @@ int runExport(const ExportArgs& args)
         options.layout = TargetLayout::Single;
     else if (args.layout == "dataparallel")
         options.layout = TargetLayout::DataParallel;
-    else if (!args.layout.empty())
-        return reportUsage("--layout must be single or dataparallel");
+    else if (!args.layout.empty() && args.layout != "dcp")
+        return reportUsage("--layout must be single, dataparallel or dcp");
+    if ((args.layout == "dcp") != (args.worldSize != 0))
+        return reportUsage("--layout dcp and --world-size N go together");
     if (!args.against.empty() && (!args.strip.empty() || !args.add.empty() || !args.drop.empty()))
         return reportUsage("--against infers the rename; do not combine it with --strip-prefix/--add-prefix");
     for (const std::string& prefix : args.strip)
@@ -99,6 +104,7 @@ int runExport(const ExportArgs& args)
     auto loaded = loadCheckpoint(args.input);
     if (!loaded) return reportError(args.input, loaded.error());
     CheckpointPtr input = loaded.value();
+    if (args.layout == "dcp") return exportDcpLayout(args, options, input);
     if (input->distributed) return exportDirectory(args, options, *input);
 
     if (!args.against.empty()) {
@@ -192,14 +198,57 @@ int exportDirectory(const ExportArgs& args, const ExportOptions& options, const 
     return ExitOk;
 }
 
+// `--layout dcp --world-size N`: the state dict's tensors as a torch 1.13 DCP directory, row-sharded over N ranks.
+int exportDcpLayout(const ExportArgs& args, const ExportOptions& options, const CheckpointPtr& input)
+{
+    if (args.worldSize < 1) return reportUsage("--world-size must be at least 1");
+    if (!options.rule.stripPrefixes.empty() || !options.rule.addPrefixes.empty() ||
+        !options.rule.dropComponents.empty() || !args.against.empty() || !args.mapLocation.empty() ||
+        args.stateDictOnly || args.dryRun || args.dropDangerous || args.format != "torch")
+        return reportUsage("--layout dcp writes the state dict's tensors as they are: prefixes, --against, "
+                           "--map-location, --state-dict-only, --drop-dangerous, --dry-run and --format do not "
+                           "apply to it");
+    // A DCP or ZeRO directory is resharded from its chunks: it must be complete first.
+    if (input->distributed && reportDirectoryProblems(*input))
+        return reportError(args.input, makeError(Status::Truncated, "the directory is incomplete (see above); "
+                                                                    "nothing was written"));
+    Exporter probe(input, options); // the state dict --select names, or the main one
+    const WeightSet* set = probe.weightSet();
+    if (!set) return reportError(args.input, makeError(Status::Unsupported, "the file holds no state dict"));
+    auto report = distributed::writeDcp(*input, *set, args.output, args.worldSize, options.force);
+    if (!report) return reportError(aboutOutput(report.error()) ? args.output : args.input, report.error());
+    const distributed::DcpWriteReport& done = report.value();
+    if (args.json) {
+        printJson({{"input", args.input},
+                   {"output", args.output},
+                   {"layout", "dcp"},
+                   {"torch_layout", "1.13"},
+                   {"world_size", args.worldSize},
+                   {"tensors", done.tensors},
+                   {"chunks", done.chunks},
+                   {"files", done.files},
+                   {"payload_bytes", done.payloadBytes},
+                   {"verified", true}});
+    } else {
+        std::cout << "wrote " << args.output << " (DCP, torch 1.13 layout, " << args.worldSize << " ranks: .metadata + "
+                  << done.files << " rank files, " << done.tensors << " tensors in " << done.chunks << " chunks, "
+                  << humanBytes(done.payloadBytes) << ")\n"
+                  << "verified: every chunk read back with the same box, dtype and bytes\n";
+    }
+    return ExitOk;
+}
+
 const RegisterCommand registration{Command{
     "export", "Write a repaired copy: renamed keys, remapped devices, state dict, torch zip or safetensors", 70,
     [](CLI::App& sub) -> Runner {
         auto args = std::make_shared<ExportArgs>();
         sub.add_option("IN", args->input, "The checkpoint to read (never modified)")->required();
         sub.add_option("OUT", args->output, "The file to write")->required();
-        sub.add_option("--layout", args->layout, "single (no leading `module.`) or dataparallel (one `module.`)")
-            ->check(CLI::IsMember({"single", "dataparallel"}));
+        sub.add_option("--layout", args->layout,
+                       "single (no leading `module.`), dataparallel (one `module.`), or dcp (OUT is a "
+                       "torch.distributed.checkpoint directory, row-sharded over --world-size ranks)")
+            ->check(CLI::IsMember({"single", "dataparallel", "dcp"}));
+        sub.add_option("--world-size", args->worldSize, "With --layout dcp: the number of ranks (N >= 1)");
         sub.add_option("--strip-prefix", args->strip, "Remove this leading prefix from every key (repeatable)");
         sub.add_option("--add-prefix", args->add, "Add this prefix to every key (repeatable)");
         sub.add_option("--drop-component", args->drop,

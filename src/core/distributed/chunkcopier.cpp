@@ -178,21 +178,70 @@ void ChunkCopier::copyChunkRows(const Chunk& chunk, int64_t rowBegin, int64_t ro
     }
 }
 
+const Chunk* ChunkCopier::holdsRowsInPlace(int64_t row) const
+{
+    for (const Chunk& chunk : m_tensor.chunks) {
+        if (chunk.sourceDtype != m_tensor.dtype || chunk.offsets.size() != m_shape.size() || m_shape.empty()) continue;
+        if (row < chunk.offsets[0] || row >= chunk.offsets[0] + chunk.sizes[0]) continue;
+        bool wholeRows = true; // the box spans every other dimension and is stored row-major
+        int64_t expected = 1;
+        for (size_t d = m_shape.size(); d-- > 0;) {
+            if (d > 0 && (chunk.offsets[d] != 0 || chunk.sizes[d] != m_shape[d])) wholeRows = false;
+            if (chunk.sizes[d] > 1 && chunk.stride[d] != expected) wholeRows = false;
+            expected *= chunk.sizes[d];
+        }
+        if (wholeRows) return &chunk;
+    }
+    return nullptr;
+}
+
+void ChunkCopier::releaseInPlaceBlock()
+{
+    if (!m_inPlaceEnd) return;
+    static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    uintptr_t begin = (reinterpret_cast<uintptr_t>(m_inPlaceBegin) + page - 1) / page * page;
+    uintptr_t end = reinterpret_cast<uintptr_t>(m_inPlaceEnd) / page * page;
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    m_inPlaceBegin = m_inPlaceEnd = nullptr;
+}
+
+ChunkCopier::~ChunkCopier()
+{
+    releaseInPlaceBlock();
+}
+
 Result<std::string_view> ChunkCopier::next(uint64_t at)
 {
     if (m_rowBytes == 0) return makeError(Status::Corrupt, "'" + m_tensor.key + "' has no bytes to copy");
     if (at % m_rowBytes != 0 || at >= m_size)
         return makeError(Status::Corrupt, "consolidation asked for byte " + std::to_string(at) + " of '" +
                                               m_tensor.key + "' out of order");
-    const uint64_t rowsPerBlock = std::max<uint64_t>(1, kBlockBytes / m_rowBytes);
-    m_blockBegin = static_cast<int64_t>(at / m_rowBytes);
-    const int64_t blockEnd = static_cast<int64_t>(std::min<uint64_t>(m_rows, at / m_rowBytes + rowsPerBlock));
-    m_buffer.assign(static_cast<size_t>(static_cast<uint64_t>(blockEnd - m_blockBegin) * m_rowBytes), '\0');
-    for (const Chunk& chunk : m_tensor.chunks) {
+    for (const Chunk& chunk : m_tensor.chunks)
         if (!chunk.problem.empty() || chunk.file < 0)
             return makeError(Status::Truncated, "'" + m_tensor.key + "': " + chunk.fileName + ": " + chunk.problem);
-        copyChunkRows(chunk, m_blockBegin, blockEnd);
+    releaseInPlaceBlock(); // the caller is done with the previous block
+    const uint64_t rowsPerBlock = std::max<uint64_t>(1, kBlockBytes / m_rowBytes);
+    m_blockBegin = static_cast<int64_t>(at / m_rowBytes);
+    int64_t blockEnd = static_cast<int64_t>(std::min<uint64_t>(m_rows, at / m_rowBytes + rowsPerBlock));
+
+    // The common case (rows sharded on dim 0, or a ZeRO partition, stored row-major in the tensor's dtype):
+    // the block's bytes are already in the mapped rank file, in order. Handing out a view of them (the block
+    // ending where that chunk ends) saves a copy of every byte; the pages are released when the caller asks
+    // for the next block.
+    if (const Chunk* chunk = holdsRowsInPlace(m_blockBegin)) {
+        blockEnd = std::min(blockEnd, chunk->offsets[0] + chunk->sizes[0]);
+        const uint64_t blockBytes = static_cast<uint64_t>(blockEnd - m_blockBegin) * m_rowBytes;
+        const uint8_t* base = m_doc.files[static_cast<size_t>(chunk->file)]->data() + chunk->dataOffset;
+        m_inPlaceBegin = base + static_cast<uint64_t>(m_blockBegin - chunk->offsets[0]) * m_rowBytes;
+        m_inPlaceEnd = m_inPlaceBegin + blockBytes;
+        return std::string_view(reinterpret_cast<const char*>(m_inPlaceBegin), blockBytes);
     }
+
+    // Otherwise gather the block from every chunk that has rows in it. Coverage was checked complete before
+    // consolidation started, so every byte of the block is written and the buffer needs no clearing.
+    m_buffer.resize(static_cast<size_t>(static_cast<uint64_t>(blockEnd - m_blockBegin) * m_rowBytes));
+    for (const Chunk& chunk : m_tensor.chunks)
+        copyChunkRows(chunk, m_blockBegin, blockEnd);
     // The rank files' pages were only read: let the kernel drop them, so resident memory stays one block.
     for (const Chunk& chunk : m_tensor.chunks) {
         const MappedFile& file = *m_doc.files[static_cast<size_t>(chunk.file)];

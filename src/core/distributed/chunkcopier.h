@@ -16,15 +16,23 @@ namespace ckpt::distributed
 class ChunkCopier
 {
 public:
-    static constexpr uint64_t kBlockBytes = 4ull << 20;
+    static constexpr uint64_t kBlockBytes = 16ull << 20;
 
     ChunkCopier(const Checkpoint& doc, const VirtualTensor& tensor);
+    ~ChunkCopier();
+    ChunkCopier(const ChunkCopier&) = delete;
+    ChunkCopier& operator=(const ChunkCopier&) = delete;
     uint64_t size() const { return m_size; } // bytes of the whole tensor
-    // The bytes from `at` (which must be where the previous block ended) to the end of the next block.
+    // The bytes from `at` (which must be where the previous block ended) to the end of the next block: a view
+    // of the mapped rank file when one chunk holds those rows row-major, else a gathered copy. Valid until the
+    // next call.
     Result<std::string_view> next(uint64_t at);
 
 private:
     void copyChunkRows(const Chunk& chunk, int64_t rowBegin, int64_t rowEnd);
+    // The chunk holding `row` whole and row-major in the tensor's dtype, whose rows can be handed out in place.
+    const Chunk* holdsRowsInPlace(int64_t row) const;
+    void releaseInPlaceBlock();
 
     const Checkpoint& m_doc;
     const VirtualTensor& m_tensor;
@@ -33,7 +41,9 @@ private:
     uint64_t m_rows = 0;
     uint64_t m_size = 0;
     std::string m_buffer;
-    int64_t m_blockBegin = 0; // first row in m_buffer
+    int64_t m_blockBegin = 0;                // first row in m_buffer
+    const uint8_t* m_inPlaceBegin = nullptr; // the block last handed out as a view of a rank file
+    const uint8_t* m_inPlaceEnd = nullptr;
 };
 
 // Converts `count` elements from `from` to `to` (identical dtypes are copied); false for a pair it cannot.

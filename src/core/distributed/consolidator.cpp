@@ -8,6 +8,8 @@
 
 #include "core/distributed/chunkcopier.h"
 #include "core/distributed/layout.h"
+#include "core/distributed/savegraph.h"
+#include "core/distributed/virtualtensors.h"
 #include "core/edit/atomicfile.h"
 #include "core/edit/exportverifier.h"
 #include "core/pickle/pickler.h"
@@ -18,73 +20,6 @@ namespace ckpt::distributed
 
 namespace
 {
-
-class GraphBuilder
-{
-public:
-    explicit GraphBuilder(ValueArena& arena) : m_arena(arena) {}
-    const Value* global(const std::string& module, const std::string& name)
-    {
-        Value* v = m_arena.make(ValueKind::Global);
-        v->text = module;
-        v->text2 = name;
-        return v;
-    }
-    const Value* string(const std::string& text)
-    {
-        Value* v = m_arena.make(ValueKind::String);
-        v->text = text;
-        return v;
-    }
-    const Value* integer(int64_t value)
-    {
-        Value* v = m_arena.make(ValueKind::Int);
-        v->integer = value;
-        return v;
-    }
-    Value* tuple(std::vector<const Value*> items)
-    {
-        Value* v = m_arena.make(ValueKind::Tuple);
-        v->items = std::move(items);
-        return v;
-    }
-    Value* orderedDict()
-    {
-        Value* v = m_arena.make(ValueKind::Object);
-        v->how = ObjectHow::Reduce;
-        v->callable = global("collections", "OrderedDict");
-        v->args = tuple({});
-        return v;
-    }
-    // torch._utils._rebuild_tensor_v2(storage pid, 0, size, stride, False, OrderedDict()), as torch.save writes a
-    // contiguous tensor that owns its storage.
-    const Value* tensor(const Value* pid, const std::vector<int64_t>& shape, const std::vector<int64_t>& stride)
-    {
-        std::vector<const Value*> sizes, strides;
-        for (int64_t d : shape)
-            sizes.push_back(integer(d));
-        for (int64_t d : stride)
-            strides.push_back(integer(d));
-        Value* falseValue = m_arena.make(ValueKind::Bool);
-        Value* v = m_arena.make(ValueKind::Object);
-        v->how = ObjectHow::Reduce;
-        v->callable = global("torch._utils", "_rebuild_tensor_v2");
-        v->args =
-            tuple({pid, integer(0), tuple(std::move(sizes)), tuple(std::move(strides)), falseValue, orderedDict()});
-        return v;
-    }
-    const Value* storageId(DType dtype, const std::string& key, uint64_t numel)
-    {
-        auto cls = storageClassForDType(dtype);
-        Value* pid = m_arena.make(ValueKind::PersistentId);
-        pid->items = {tuple({string("storage"), global("torch", std::string(cls ? *cls : "FloatStorage")), string(key),
-                             string("cpu"), integer(static_cast<int64_t>(numel))})};
-        return pid;
-    }
-
-private:
-    ValueArena& m_arena;
-};
 
 // torch.save names the zip folder after the file ("model.pth" -> "model").
 std::string folderFor(const std::string& output)
@@ -196,10 +131,8 @@ Result<ConsolidateReport> consolidate(const Checkpoint& doc, const std::string& 
             auto pid = pidOf.find(owner);
             if (pid == pidOf.end())
                 return makeError(Status::Corrupt, "'" + t->key + "' is tied to missing '" + owner + "'");
-            std::vector<int64_t> stride(t->shape.size(), 1);
-            for (size_t d = t->shape.size(); d > 1; --d)
-                stride[d - 2] = stride[d - 1] * std::max<int64_t>(t->shape[d - 1], 1);
-            root->entries.push_back({build.string(t->key), build.tensor(pid->second, t->shape, stride)});
+            root->entries.push_back(
+                {build.string(t->key), build.tensor(pid->second, t->shape, rowMajorStrides(t->shape))});
         }
         auto pickle = Pickler::dump(root);
         if (!pickle) return pickle.error();

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 
-#include <xxhash.h>
-#include <zlib.h>
-
+#include "core/zip/crc32.h"
 #include "core/zip/zipsignatures.h"
+#include <xxhash.h>
 
 namespace ckpt
 {
@@ -100,7 +99,7 @@ VoidResult AlignedZipWriter::addRecordFrom(const std::string& name, uint64_t siz
     if (auto done = m_sink.write(header.data().data(), header.data().size()); !done) return done.error();
     m_lastPayloadOffset = m_sink.position();
 
-    uLong crc = crc32(0L, Z_NULL, 0);
+    uint32_t crc = 0;
     XXH3_state_t* hashState = nullptr;
     if (xxh3) {
         hashState = XXH3_createState();
@@ -120,11 +119,7 @@ VoidResult AlignedZipWriter::addRecordFrom(const std::string& name, uint64_t siz
             break;
         }
         at += length;
-        for (uint64_t done = 0; done < length;) { // zlib's crc32 takes 32-bit lengths
-            uInt step = static_cast<uInt>(std::min<uint64_t>(length - done, kChunk));
-            crc = crc32(crc, bytes + done, step);
-            done += step;
-        }
+        crc = zipCrc32(bytes, length, crc);
         if (hashState) XXH3_64bits_update(hashState, bytes, length);
         result = m_sink.write(bytes, length);
         if (!result) break;
@@ -142,7 +137,7 @@ VoidResult AlignedZipWriter::addRecordFrom(const std::string& name, uint64_t siz
         XXH3_freeState(hashState);
     }
     if (!result) return result.error();
-    uint32_t crcValue = static_cast<uint32_t>(crc);
+    uint32_t crcValue = crc;
     Bytes crcBytes;
     crcBytes.le<uint32_t>(crcValue);
     if (auto done = m_sink.writeAt(headerOffset + 14, crcBytes.data().data(), 4); !done) return done.error();

@@ -6,6 +6,7 @@
 
 #include "core/io/bytereader.h"
 #include "core/limits.h"
+#include "core/zip/crc32.h"
 #include "core/zip/zipsignatures.h"
 
 namespace ckpt
@@ -175,17 +176,10 @@ Result<ZipArchive> ZipArchive::open(const uint8_t* data, uint64_t size)
 
 std::string ZipArchive::crcMismatch(const ZipEntry& entry, std::string_view bytes)
 {
-    uLong crc = ::crc32(0L, Z_NULL, 0);
-    const auto* data = reinterpret_cast<const Bytef*>(bytes.data());
-    for (uint64_t done = 0, left = bytes.size(); left > 0;) { // crc32 takes a uInt length
-        auto chunk = static_cast<uInt>(std::min<uint64_t>(left, 1u << 30));
-        crc = ::crc32(crc, data + done, chunk);
-        done += chunk;
-        left -= chunk;
-    }
-    if (static_cast<uint32_t>(crc) == entry.crc32) return {};
+    uint32_t crc = zipCrc32(bytes.data(), bytes.size());
+    if (crc == entry.crc32) return {};
     char text[64];
-    std::snprintf(text, sizeof text, "stored %08x, computed %08x", entry.crc32, static_cast<uint32_t>(crc));
+    std::snprintf(text, sizeof text, "stored %08x, computed %08x", entry.crc32, crc);
     return "zip record '" + entry.name + "' fails its CRC-32 check (" + text +
            "): its bytes changed after it was written";
 }
