@@ -94,7 +94,8 @@ ExportDialog::ExportDialog(CheckpointPtr doc, const QString& path, const RenameR
     connect(m_ui->stateDictOnlyCheck, &QCheckBox::toggled, this, &ExportDialog::updatePlan);
     // Whole models and training checkpoints are mostly exported to get at the weights.
     m_ui->stateDictOnlyCheck->setChecked(m_doc->kind == Kind::WholeModel);
-    m_ui->layoutCombo->setCurrentIndex(m_rule.empty() ? 1 : 0);
+    // A directory has one layout entry (consolidation); a file starts on "single device" unless a rule is given.
+    m_ui->layoutCombo->setCurrentIndex(m_rule.empty() && !consolidating() ? 1 : 0);
     updateDefaultDestination();
     updatePlan();
 }

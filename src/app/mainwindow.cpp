@@ -329,6 +329,9 @@ void MainWindow::setupStatusBar()
         new QLabel(tr("Open a checkpoint with File > Open (Ctrl+O), a DCP or DeepSpeed folder with File > Open Folder "
                       "(Ctrl+Shift+O), or drop either here."),
                    this);
+    // A long summary is elided by the status bar rather than widening the window (1024 pixels must fit).
+    m_statusSummary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_statusSummary->setMinimumWidth(1);
     m_progress = new QProgressBar(this);
     m_progress->setMaximumWidth(220);
     m_progress->setTextVisible(false);
@@ -474,7 +477,7 @@ void MainWindow::openSample()
     }
     if (!arch.isEmpty()) {
         m_archSpec = arch;
-        m_chooser->setCurrentSpec(arch, tr("tinyresnet: the sample's own architecture (JSON key list)"));
+        m_chooser->setCurrentSpec(arch, tr("tinyresnet (the sample's JSON)"));
     }
     m_samplePath = sample;
     openFile(sample);

@@ -86,7 +86,6 @@ void OverviewPanel::changeEvent(QEvent* event)
 void OverviewPanel::setDocument(CheckpointPtr doc)
 {
     m_doc = doc;
-    m_chart->chart()->setBackgroundBrush(palette().color(QPalette::Base));
     m_chart->chart()->removeAllSeries();
     for (QAbstractAxis* axis : m_chart->chart()->axes())
         m_chart->chart()->removeAxis(axis);

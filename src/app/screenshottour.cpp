@@ -154,6 +154,8 @@ bool ScreenshotTour::run()
 bool ScreenshotTour::runDistributed()
 {
     m_window->resize(1240, 760);
+    // The sample's own architecture does not apply to another checkpoint.
+    m_window->findChild<QAction*>(QStringLiteral("actionClearArchitecture"))->trigger();
     if (!waitForSignal(
             m_window, &MainWindow::documentShown, [this] { m_window->openFile(m_folder); }, 60000))
         return false;

@@ -4,6 +4,7 @@
 // coverage, and "Consolidate into one file" from the export dialog, checked by real torch (check_export.py:
 // torch.load(weights_only=True), bitwise equal to the tensors the generator started from).
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QCryptographicHash>
 #include <QDropEvent>
 #include <QMenu>
@@ -274,6 +275,8 @@ void TestDistributedView::consolidatesIntoOneFileCheckedByTorch()
     QVERIFY(dialog);
     QVERIFY(dialog->consolidating());
     QCOMPARE(dialog->windowTitle(), QStringLiteral("Consolidate into one file"));
+    auto* layout = dialog->findChild<QComboBox*>(QStringLiteral("layoutCombo"));
+    QVERIFY(layout && layout->currentText().startsWith(QStringLiteral("Consolidate into one file")));
     QVERIFY(dialog->exportEnabled());
     // The default destination is beside the folder, never inside it.
     QCOMPARE(QFileInfo(dialog->destination()).absolutePath(), QFileInfo(dir(name)).absolutePath());

@@ -256,6 +256,9 @@ void TestWindowMinors::sampleIsLabelledAsASample()
     QVERIFY(shown.wait(30000));
     QVERIFY2(w.windowTitle().startsWith(QStringLiteral("Built-in sample")), qPrintable(w.windowTitle()));
     QVERIFY(w.statusSummaryText().startsWith(QStringLiteral("Built-in sample")));
+    // The longer status line does not widen the window: 1024 pixels still fit.
+    w.resize(1024, 700);
+    QTRY_VERIFY(w.width() <= 1024);
     // Another file afterwards is not called a sample.
     QSignalSpy again(&w, &MainWindow::documentShown);
     w.openFile(testing::guiFixture(QStringLiteral("small_before.pth")));
