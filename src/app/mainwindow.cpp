@@ -276,7 +276,7 @@ void MainWindow::setupActions()
                                QStringLiteral("dirs/torchscript"));
     });
     connect(m_ui->actionCompareCheckpoint, &QAction::triggered, this, [this] {
-        chooseArchitectureFile(tr("Compare against checkpoint"), QString::fromLatin1(kCheckpointFilter),
+        chooseArchitectureFile(tr("Checkpoint to use as the architecture"), QString::fromLatin1(kCheckpointFilter),
                                QStringLiteral("dirs/reference"));
     });
     connect(m_ui->actionLoadKeyList, &QAction::triggered, this, [this] {
