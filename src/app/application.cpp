@@ -69,6 +69,8 @@ int runApplication(QApplication& app)
     window->show();
     if (parser.isSet(QStringLiteral("screenshots"))) {
         auto* tour = new ScreenshotTour(window, parser.value(QStringLiteral("screenshots")), window);
+        // --screenshots DIR FOLDER adds the distributed view of FOLDER (a DCP or DeepSpeed directory).
+        if (!files.isEmpty()) tour->setDistributedFolder(files.first());
         QTimer::singleShot(0, tour, [tour] { QApplication::exit(tour->run() ? 0 : 1); });
         return app.exec();
     }

@@ -3,16 +3,21 @@
 #include <cmath>
 
 #include <QFormLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QProgressBar>
 #include <QScrollArea>
+#include <QTableView>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/histogramchart.h"
 #include "app/overviewpanel.h"
+#include "app/valuepreviewjob.h"
 #include "app/workerguard.h"
+#include "models/chunktablemodel.h"
 #include "models/formatting.h"
+#include "models/tensorvaluesmodel.h"
 
 namespace ckpt::app
 {
@@ -91,6 +96,25 @@ QString DetailPane::statsText() const
     return m_stats->text();
 }
 
+QString DetailPane::valuesCaption() const
+{
+    return m_valuesLabel ? m_valuesLabel->text() : QString();
+}
+
+QString DetailPane::factText(const QString& label) const
+{
+    for (int row = 0; row < m_form->rowCount(); ++row) {
+        auto* name = qobject_cast<QLabel*>(m_form->itemAt(row, QFormLayout::LabelRole)
+                                               ? m_form->itemAt(row, QFormLayout::LabelRole)->widget()
+                                               : nullptr);
+        auto* value = m_form->itemAt(row, QFormLayout::FieldRole)
+                          ? qobject_cast<QLabel*>(m_form->itemAt(row, QFormLayout::FieldRole)->widget())
+                          : nullptr;
+        if (name && value && name->text() == label) return value->text();
+    }
+    return {};
+}
+
 void DetailPane::setTree(std::shared_ptr<const models::CheckpointTree> tree)
 {
     cancelStats();
@@ -117,6 +141,10 @@ void DetailPane::clearForm()
     while (m_form->rowCount() > 0)
         m_form->removeRow(0);
     m_stats->clear();
+    m_chunks = nullptr; // removeRow deleted the tables and their models
+    m_values = nullptr;
+    m_valuesLabel = nullptr;
+    ++m_previewGeneration; // a preview still being read is for a row no longer shown
     m_spinner->hide();
     m_chart->clear();
     m_chart->hide();
@@ -217,7 +245,82 @@ void DetailPane::showTensor(int index)
         if (!m->archShape.empty() || m->state == models::MatchState::ShapeMismatch)
             addRow(tr("Expected shape"), models::shapeText(m->archShape));
     }
+    const distributed::VirtualTensor* shards = doc.distributed ? doc.distributed->forTensor(index) : nullptr;
+    if (shards) {
+        showChunks(*shards);
+        // Statistics read the tensor's bytes in one piece; a tensor split over several chunks has them only
+        // once consolidated, so the pane says so instead of starting a job that can only fail.
+        if (shards->chunks.size() != 1) {
+            m_stats->setText(tr("Statistics: this tensor is split over %n chunk(s); consolidate the directory "
+                                "(File > Consolidate into One File) to see its values.",
+                                nullptr, int(shards->chunks.size())));
+            return;
+        }
+    }
     startStats(index);
+    startPreview(index);
+}
+
+void DetailPane::startPreview(int index)
+{
+    m_valuesLabel = new QLabel(tr("Values: reading..."));
+    m_valuesLabel->setWordWrap(true);
+    auto* table = new QTableView;
+    table->setObjectName(QStringLiteral("valuesTable"));
+    m_values = new models::TensorValuesModel(table);
+    table->setModel(m_values);
+    table->horizontalHeader()->setDefaultSectionSize(72);
+    table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 4);
+    table->setMinimumHeight(8 * (table->fontMetrics().height() + 4));
+    m_form->addRow(m_valuesLabel);
+    m_form->addRow(table);
+    const quint64 generation = m_previewGeneration;
+    CheckpointPtr doc = m_tree->documentPtr();
+    auto* watcher = new QFutureWatcher<PreviewAnswer>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation != m_previewGeneration || !m_values) return;
+        const PreviewAnswer a = watcher->result();
+        if (!a.ok) {
+            m_valuesLabel->setText(tr("Values: not shown (%1)").arg(a.error));
+        } else {
+            QString text = tr("Values: %1").arg(a.preview.where);
+            if (a.preview.nonFinite > 0)
+                text += QLatin1Char(' ') + tr("(%n NaN/Inf shown in red)", nullptr, int(a.preview.nonFinite));
+            m_valuesLabel->setText(text);
+            m_values->setPreview(a.preview);
+        }
+        emit previewFinished();
+    });
+    watcher->setFuture(QtConcurrent::run(guardedWorker([doc, index] { return readValuePreview(doc, index); },
+                                                       [](const Error& error) {
+                                                           PreviewAnswer answer;
+                                                           answer.error = workerErrorText(error);
+                                                           return answer;
+                                                       })));
+}
+
+void DetailPane::showChunks(const distributed::VirtualTensor& t)
+{
+    addRow(tr("Role"), models::roleText(t));
+    addRow(tr("Coverage"), models::coverageText(t));
+    auto* table = new QTableView;
+    table->setObjectName(QStringLiteral("chunkTable"));
+    m_chunks = new models::ChunkTableModel(table);
+    m_chunks->setTensor(t);
+    table->setModel(m_chunks);
+    table->verticalHeader()->hide();
+    table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table->setWordWrap(false);
+    table->horizontalHeader()->setStretchLastSection(true);
+    table->resizeColumnsToContents();
+    // Tall enough for a few chunks without a scroll bar; more scroll inside the table.
+    const int rows = std::min(int(t.chunks.size()), 6);
+    table->setMinimumHeight(table->horizontalHeader()->height() +
+                            (rows + 1) * table->verticalHeader()->defaultSectionSize());
+    auto* label = new QLabel(tr("Chunks (%1)").arg(t.chunks.size()));
+    m_form->addRow(label);
+    m_form->addRow(table);
 }
 
 void DetailPane::startStats(int index)

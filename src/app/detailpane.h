@@ -7,11 +7,18 @@
 #include <QWidget>
 
 #include "app/tensorstatsjob.h"
+#include "core/distributed/layout.h"
 #include "models/checkpointtree.h"
 
 class QLabel;
 class QProgressBar;
 class QFormLayout;
+
+namespace ckpt::models
+{
+class ChunkTableModel;
+class TensorValuesModel;
+} // namespace ckpt::models
 
 namespace ckpt::app
 {
@@ -35,9 +42,17 @@ public:
     OverviewPanel* overview() const { return m_overview; }
     HistogramChart* chart() const { return m_chart; }
     QString statsText() const;
+    // The selected tensor's chunks in a DCP or DeepSpeed directory (nullptr for other rows and files).
+    const models::ChunkTableModel* chunkModel() const { return m_chunks; }
+    // The selected tensor's first values (nullptr for other rows); filled when previewFinished is emitted.
+    const models::TensorValuesModel* valuesModel() const { return m_values; }
+    QString valuesCaption() const;
+    // The text of the facts row named `label` ("Coverage", "Role", ...), empty when there is none.
+    QString factText(const QString& label) const;
 
 signals:
-    void statsFinished(); // a job for the current selection ended (result shown or error shown)
+    void statsFinished();   // a job for the current selection ended (result shown or error shown)
+    void previewFinished(); // the current tensor's values table is filled (or says why not)
 
 private:
     void showTensor(int tensor);
@@ -46,6 +61,8 @@ private:
     void clearForm();
     void showOverview(bool on);
     void addRow(const QString& label, const QString& value);
+    void showChunks(const distributed::VirtualTensor& tensor);
+    void startPreview(int tensor);
 
     std::shared_ptr<const models::CheckpointTree> m_tree;
     QLabel* m_title = nullptr;
@@ -56,6 +73,10 @@ private:
     CheckpointPtr m_overviewDoc;
     QProgressBar* m_spinner = nullptr; // busy while statistics (or LibTorch itself) load
     HistogramChart* m_chart = nullptr;
+    models::ChunkTableModel* m_chunks = nullptr;
+    models::TensorValuesModel* m_values = nullptr;
+    QLabel* m_valuesLabel = nullptr;
+    quint64 m_previewGeneration = 0;
     QFutureWatcher<StatsAnswer>* m_watcher = nullptr;
     std::shared_ptr<std::atomic<bool>> m_cancel;
 };

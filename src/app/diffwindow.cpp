@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include <QAction>
+#include <QDir>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QScrollBar>
@@ -13,6 +15,7 @@
 #include "app/workerguard.h"
 #include "models/diffheadline.h"
 #include "models/difftreemodel.h"
+#include "models/reportformat.h"
 #include "models/statuscolors.h"
 
 namespace ckpt::app
@@ -63,7 +66,26 @@ DiffWindow::DiffWindow(QWidget* parent) : QWidget(parent), m_ui(std::make_unique
         v->setColumnWidth(models::DiffTreeModel::DtypeColumn, 60);
         v->setColumnWidth(models::DiffTreeModel::ShapeColumn, 80);
         v->setColumnWidth(models::DiffTreeModel::LocationColumn, 50);
+        v->setColumnWidth(models::DiffTreeModel::LargestDiffColumn, 64);
     }
+    m_saveButton = new QPushButton(tr("&Save report..."), this);
+    m_saveButton->setObjectName(QStringLiteral("saveReportButton"));
+    m_saveButton->setToolTip(tr("Save the comparison as JSON (as `ckpt diff --json`) or Markdown (.md)"));
+    m_saveButton->setEnabled(false);
+    m_ui->optionsLayout->insertWidget(m_ui->optionsLayout->indexOf(m_ui->valuesButton) + 1, m_saveButton);
+    connect(m_saveButton, &QPushButton::clicked, this, [this] {
+        const QString base = QFileInfo(m_leftPath).completeBaseName() + QStringLiteral("_vs_") +
+                             QFileInfo(m_rightPath).completeBaseName() + QStringLiteral(".md");
+        const QString file = QFileDialog::getSaveFileName(this, tr("Save comparison report"),
+                                                          QDir(QFileInfo(m_leftPath).absolutePath()).filePath(base),
+                                                          tr("Markdown (*.md);;JSON (*.json)"));
+        if (file.isEmpty()) return;
+        QString error;
+        if (!saveReport(file, &error))
+            m_ui->summaryLabel->setText(
+                QStringLiteral("<span style='color:%1'>%2</span>")
+                    .arg(models::StatusColors::dangerColor(palette()).name(), error.toHtmlEscaped()));
+    });
     m_ui->legendLabel->setText(legendHtml(palette()));
     auto* next = new QAction(tr("Next difference"), this);
     next->setShortcut(QKeySequence(Qt::Key_F8));
@@ -277,9 +299,20 @@ void DiffWindow::finish()
     emit ready();
 }
 
+bool DiffWindow::saveReport(const QString& path, QString* error)
+{
+    if (!m_diff) {
+        if (error) *error = tr("Nothing to save yet: the comparison is still running.");
+        return false;
+    }
+    return models::saveReportFile(
+        path, models::diffReportBytes(*m_diff, m_leftPath, m_rightPath, models::reportFormatForPath(path)), error);
+}
+
 void DiffWindow::showDiff(std::shared_ptr<const CheckpointDiff> diff)
 {
     m_diff = std::move(diff);
+    m_saveButton->setEnabled(true);
     setDifferencesOnly(m_ui->differencesOnlyCheck->isChecked());
     QString rule = m_diff->rule.empty() ? tr("keys compared as they are")
                                         : tr("rule: %1").arg(QString::fromStdString(m_diff->rule.describe()));

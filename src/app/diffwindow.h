@@ -9,6 +9,7 @@
 #include "core/analysis/checkpointdiff.h"
 #include "core/format/loader.h"
 
+class QPushButton;
 class QTreeView;
 
 namespace Ui
@@ -44,6 +45,8 @@ public:
     bool goToDifference(bool forward);
 
     bool isBusy() const { return m_watcher != nullptr; }
+    // Writes the comparison to `path`: Markdown for ".md", JSON otherwise (atomic).
+    bool saveReport(const QString& path, QString* error = nullptr);
     std::shared_ptr<const CheckpointDiff> diff() const { return m_diff; }
     QString summaryText() const; // "122 of 122 tensors equal after removing `module.`"
     QString errorText() const { return m_error; }
@@ -70,6 +73,7 @@ private:
     QString m_error;
     QFutureWatcher<std::shared_ptr<Outcome>>* m_watcher = nullptr;
     std::shared_ptr<std::atomic<bool>> m_cancel;
+    QPushButton* m_saveButton = nullptr;
     bool m_syncing = false;
     bool m_autoValues = true;
     static constexpr uint64_t kAutoValuesBytes = 512ull << 20; // both files together

@@ -15,9 +15,12 @@
 #include <QSettings>
 #include <QtConcurrent/QtConcurrent>
 
+#include "app/directorybanner.h"
 #include "app/progressbarfeed.h"
 #include "app/replacequestion.h"
 #include "app/workerguard.h"
+#include "core/distributed/consolidator.h"
+#include "core/distributed/layout.h"
 #include "models/formatting.h"
 #include "models/statuscolors.h"
 #ifdef CKPT_HAVE_TENSOR_LOADER
@@ -63,8 +66,10 @@ ExportDialog::ExportDialog(CheckpointPtr doc, const QString& path, const RenameR
     m_ui->progressBar->hide();
     fillLocations();
     addDropDangerousChoice();
+    if (consolidating()) setupConsolidation();
 
-    m_export = m_ui->buttonBox->addButton(tr("&Export"), QDialogButtonBox::ActionRole);
+    m_export =
+        m_ui->buttonBox->addButton(consolidating() ? tr("&Consolidate") : tr("&Export"), QDialogButtonBox::ActionRole);
     m_export->setDefault(true);
     m_cancel = m_ui->buttonBox->addButton(tr("&Cancel export"), QDialogButtonBox::ActionRole);
     m_open = m_ui->buttonBox->addButton(tr("&Open result"), QDialogButtonBox::ActionRole);
@@ -89,7 +94,8 @@ ExportDialog::ExportDialog(CheckpointPtr doc, const QString& path, const RenameR
     connect(m_ui->stateDictOnlyCheck, &QCheckBox::toggled, this, &ExportDialog::updatePlan);
     // Whole models and training checkpoints are mostly exported to get at the weights.
     m_ui->stateDictOnlyCheck->setChecked(m_doc->kind == Kind::WholeModel);
-    m_ui->layoutCombo->setCurrentIndex(m_rule.empty() ? 1 : 0);
+    // A directory has one layout entry (consolidation); a file starts on "single device" unless a rule is given.
+    m_ui->layoutCombo->setCurrentIndex(m_rule.empty() && !consolidating() ? 1 : 0);
     updateDefaultDestination();
     updatePlan();
 }
@@ -98,6 +104,26 @@ ExportDialog::~ExportDialog()
 {
     if (m_cancelFlag) *m_cancelFlag = true;
     if (m_watcher) m_watcher->waitForFinished(); // the job reads the document this dialog holds
+}
+
+bool ExportDialog::consolidating() const
+{
+    return m_doc->distributed != nullptr;
+}
+
+// A DCP or DeepSpeed directory is exported one way only: every global tensor, whole, into one file (the
+// core's consolidate). Key layouts, location remapping and content choices apply to files, so they are hidden.
+void ExportDialog::setupConsolidation()
+{
+    setWindowTitle(tr("Consolidate into one file"));
+    m_ui->inputLabel->setText(tr("<b>Input:</b> %1 (folder: %2; never modified)")
+                                  .arg(m_path.toHtmlEscaped(), distributedHeadline(*m_doc).toHtmlEscaped()));
+    m_ui->layoutCombo->clear();
+    m_ui->layoutCombo->addItem(tr("Consolidate into one file (the full tensors, read from every rank file)"),
+                               int(TargetLayout::Keep));
+    m_ui->layoutCombo->setEnabled(false);
+    m_ui->form->setRowVisible(m_ui->locationsTable, false);
+    m_ui->form->setRowVisible(m_ui->stateDictOnlyCheck, false);
 }
 
 // A file that imports dangerous globals is refused unless the user chooses to leave those objects out; the
@@ -154,7 +180,8 @@ void ExportDialog::fillLocations()
         if (l != QLatin1String("cpu")) combo->addItem(QStringLiteral("cpu"), QStringLiteral("cpu"));
         for (const QString& d : devices)
             if (d != l) combo->addItem(tr("%1 (detected)").arg(d), d);
-        if (devices.isEmpty() && l.startsWith(QLatin1String("cuda")) && l != QLatin1String("cuda:0"))
+        // Without a detected GPU the file may still be meant for one (written here, loaded on a GPU machine).
+        if (devices.isEmpty() && l != QLatin1String("cuda:0"))
             combo->addItem(tr("cuda:0 (no CUDA device detected here)"), QStringLiteral("cuda:0"));
         // A CUDA tag on a machine without that device is the classic load failure: default to cpu.
         if (l.startsWith(QLatin1String("cuda")) && !devices.contains(l)) combo->setCurrentIndex(1);
@@ -213,11 +240,13 @@ void ExportDialog::updateDefaultDestination()
     QString dir = in.absolutePath();
     if (!QFileInfo(dir).isWritable())
         dir = QSettings().value(QStringLiteral("dirs/export"), QDir::homePath()).toString();
-    QString base = in.completeBaseName();
+    QString base = consolidating() ? in.fileName() : in.completeBaseName();
     if (base.endsWith(QLatin1String(".index"))) base.chop(6);
-    QString candidate = QDir(dir).filePath(base + QStringLiteral("_fixed") + ext);
+    // A consolidated directory goes beside the folder, not into it (the folder stays as the ranks wrote it).
+    const QString suffix = consolidating() ? QStringLiteral("_consolidated") : QStringLiteral("_fixed");
+    QString candidate = QDir(dir).filePath(base + suffix + ext);
     for (int n = 2; QFileInfo::exists(candidate); ++n)
-        candidate = QDir(dir).filePath(base + QStringLiteral("_fixed_%1").arg(n) + ext);
+        candidate = QDir(dir).filePath(base + suffix + QStringLiteral("_%1").arg(n) + ext);
     m_ui->destinationEdit->setText(candidate);
 }
 
@@ -244,6 +273,10 @@ ExportOptions ExportDialog::options() const
 
 void ExportDialog::updatePlan()
 {
+    if (consolidating()) {
+        updateConsolidationPlan();
+        return;
+    }
     const ExportOptions o = options();
     Exporter exporter(m_doc, o);
     Result<RenamePlan> plan = exporter.plan();
@@ -264,6 +297,30 @@ void ExportDialog::updatePlan()
                                        .arg(m_dangerousNames);
     m_ui->planLabel->setText(text);
     m_export->setEnabled(plan.ok() && !refusedAsDangerous && !isRunning());
+}
+
+void ExportDialog::updateConsolidationPlan()
+{
+    const distributed::Layout& layout = *m_doc->distributed;
+    QStringList incomplete;
+    uint64_t bytes = 0;
+    for (const distributed::VirtualTensor& t : layout.tensors) {
+        if (!t.coverage.complete)
+            incomplete << QString::fromStdString(t.key + (t.coverage.problem.empty() ? "" : ": " + t.coverage.problem));
+        if (t.tensor >= 0 && size_t(t.tensor) < m_doc->tensors.size()) bytes += m_doc->tensors[size_t(t.tensor)].nbytes;
+    }
+    QString text;
+    if (incomplete.isEmpty())
+        text = tr("%n tensor(s), %1, copied chunk by chunk into one state dict keyed by the full names; "
+                  "verified by re-opening it.",
+                  nullptr, int(layout.tensors.size()))
+                   .arg(models::humanBytes(bytes));
+    else
+        text = tr("Refused: %n tensor(s) are not complete (%1).", nullptr, int(incomplete.size()))
+                   .arg(incomplete.mid(0, 3).join(QStringLiteral("; ")) +
+                        (incomplete.size() > 3 ? QStringLiteral("; ...") : QString()));
+    m_ui->planLabel->setText(text);
+    m_export->setEnabled(incomplete.isEmpty() && !isRunning());
 }
 
 void ExportDialog::browse()
@@ -287,6 +344,11 @@ void ExportDialog::openResult()
 void ExportDialog::setStatus(const QString& html)
 {
     m_ui->statusLabel->setText(html);
+}
+
+QString ExportDialog::planText() const
+{
+    return m_ui->planLabel->text();
 }
 
 QString ExportDialog::statusText() const
@@ -325,7 +387,11 @@ bool ExportDialog::startExport()
     m_cancel->show();
     m_ui->progressBar->show();
     m_ui->progressBar->setRange(0, 0);
-    setStatus(tr("Exporting to %1...").arg(out.toHtmlEscaped()));
+    setStatus((consolidating() ? tr("Consolidating into %1...") : tr("Exporting to %1...")).arg(out.toHtmlEscaped()));
+    if (consolidating()) {
+        startConsolidation(out, o.format, o.force);
+        return true;
+    }
 
     m_cancelFlag = std::make_shared<std::atomic<bool>>(false);
     auto cancel = m_cancelFlag;
@@ -372,6 +438,41 @@ bool ExportDialog::startExport()
         return outcome;
     })));
     return true;
+}
+
+void ExportDialog::startConsolidation(const QString& out, ExportFormat format, bool force)
+{
+    m_cancelFlag = std::make_shared<std::atomic<bool>>(false);
+    auto cancel = m_cancelFlag;
+    CheckpointPtr doc = m_doc;
+    auto feed = progressBarFeed(m_ui->progressBar);
+    auto job = [doc, out, format, force, cancel, feed]() {
+        auto outcome = std::make_shared<Outcome>();
+        outcome->output = out;
+        QElapsedTimer clock;
+        clock.start();
+        Progress progress;
+        progress.cancel = cancel.get();
+        progress.report = feed;
+        auto r = distributed::consolidate(*doc, out.toStdString(), format, force, progress);
+        if (r.ok()) {
+            outcome->ok = true;
+            outcome->message = tr("Consolidated and verified by re-opening it: %1 tensors, %2 in %3 ms.")
+                                   .arg(r.value().tensors)
+                                   .arg(models::humanBytes(r.value().fileBytes))
+                                   .arg(clock.elapsed());
+        } else {
+            outcome->message = QString::fromStdString(r.error().describe(out.toStdString()));
+        }
+        return outcome;
+    };
+    m_watcher = new QFutureWatcher<std::shared_ptr<Outcome>>(this);
+    connect(m_watcher, &QFutureWatcherBase::finished, this, &ExportDialog::finish);
+    m_watcher->setFuture(QtConcurrent::run(guardedWorker(std::move(job), [](const Error& error) {
+        auto outcome = std::make_shared<Outcome>();
+        outcome->message = workerErrorText(error);
+        return outcome;
+    })));
 }
 
 void ExportDialog::cancelExport()

@@ -46,6 +46,10 @@ public:
     // What the Export button does; returns false (with the reason shown) when the options are not usable.
     bool startExport();
     bool isRunning() const { return m_watcher != nullptr; }
+    // The input is a DCP or DeepSpeed directory: the only export is "Consolidate into one file".
+    bool consolidating() const;
+    QString planText() const;
+    void cancel() { cancelExport(); }
     bool succeeded() const { return m_succeeded; }
     QString statusText() const;
     QString resultPath() const { return m_result; }
@@ -66,6 +70,9 @@ private:
     void cancelExport();
     void setStatus(const QString& html);
     void addDropDangerousChoice();
+    void setupConsolidation();
+    void updateConsolidationPlan();
+    void startConsolidation(const QString& out, ExportFormat format, bool force);
 
     std::unique_ptr<Ui::ExportDialog> m_ui;
     CheckpointPtr m_doc;

@@ -3,10 +3,12 @@
 
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QGuiApplication>
 #include <QHeaderView>
 #include <QLabel>
@@ -16,12 +18,16 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QStyle>
+#include <QTimer>
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/aboutdialog.h"
 #include "app/architecturechooser.h"
+#include "app/changedbanner.h"
 #include "app/detailpane.h"
 #include "app/diffwindow.h"
+#include "app/directorybanner.h"
+#include "app/documentfacts.h"
 #include "app/exportdialog.h"
 #include "app/helpdialog.h"
 #include "app/recentfiles.h"
@@ -30,10 +36,12 @@
 #include "app/samplefile.h"
 #include "app/securitybanner.h"
 #include "app/shortcutpassthrough.h"
+#include "core/io/mappedfile.h"
 #include "models/checkpointtreemodel.h"
 #include "models/findingsmodel.h"
 #include "models/formatting.h"
 #include "models/modelroles.h"
+#include "models/reportformat.h"
 #include "models/statuscolors.h"
 #include "models/treefilterproxy.h"
 
@@ -101,8 +109,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_ui(std::make_un
     // Above everything: what is wrong with the file, then the one-click repair.
     m_security = new SecurityBanner(m_ui->centralWidget);
     m_repairBanner = new RepairBanner(m_ui->centralWidget);
+    m_directoryBanner = new DirectoryBanner(m_ui->centralWidget);
     m_ui->centralLayout->insertWidget(0, m_security);
-    m_ui->centralLayout->insertWidget(1, m_repairBanner);
+    m_ui->centralLayout->insertWidget(1, m_directoryBanner);
+    m_ui->centralLayout->insertWidget(2, m_repairBanner);
+    m_changedBanner = new ChangedBanner(m_ui->centralWidget);
+    m_ui->centralLayout->insertWidget(0, m_changedBanner);
+    setupFileWatch();
 
     setupActions();
     setupStatusBar();
@@ -118,6 +131,51 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_ui(std::make_un
     for (QWidget* w : m_chooser->findChildren<QWidget*>())
         w->installEventFilter(passThrough);
     m_ui->treeView->setFocus();
+}
+
+void MainWindow::setupFileWatch()
+{
+    m_fileWatcher = new QFileSystemWatcher(this);
+    // Writers touch a file several times in a row; one check after they settle.
+    m_changeCheck = new QTimer(this);
+    m_changeCheck->setSingleShot(true);
+    m_changeCheck->setInterval(150);
+    connect(m_fileWatcher, &QFileSystemWatcher::fileChanged, m_changeCheck, qOverload<>(&QTimer::start));
+    connect(m_changeCheck, &QTimer::timeout, this, &MainWindow::checkFilesOnDisk);
+    connect(m_changedBanner, &ChangedBanner::reloadRequested, this, [this] {
+        if (!m_path.isEmpty()) openFile(m_path);
+    });
+}
+
+void MainWindow::watchDocumentFiles()
+{
+    if (!m_fileWatcher->files().isEmpty()) m_fileWatcher->removePaths(m_fileWatcher->files());
+    m_changedBanner->hide();
+    if (!m_doc) return;
+    QStringList paths;
+    for (const auto& file : m_doc->files)
+        if (file) paths << QString::fromStdString(file->path());
+    for (const auto& part : m_doc->parts) {
+        if (!part) continue;
+        for (const auto& file : part->files)
+            if (file) paths << QString::fromStdString(file->path());
+    }
+    paths.removeDuplicates();
+    if (!paths.isEmpty()) m_fileWatcher->addPaths(paths);
+}
+
+void MainWindow::checkFilesOnDisk()
+{
+    if (!m_doc) return;
+    // A file replaced by rename drops out of the watch list: watch the new one at that path again.
+    for (const auto& file : m_doc->files) {
+        const QString path = file ? QString::fromStdString(file->path()) : QString();
+        if (!path.isEmpty() && !m_fileWatcher->files().contains(path) && QFileInfo::exists(path))
+            m_fileWatcher->addPath(path);
+    }
+    const VoidResult unchanged = m_doc->checkFilesUnchanged();
+    if (unchanged.ok()) return;
+    m_changedBanner->showFor(m_path, QString::fromStdString(unchanged.error().detail));
 }
 
 void MainWindow::sizeColumns()
@@ -146,6 +204,38 @@ QTreeView* MainWindow::treeView() const
 void MainWindow::setupActions()
 {
     connect(m_ui->actionOpen, &QAction::triggered, this, &MainWindow::chooseAndOpen);
+    // A DCP or DeepSpeed checkpoint is a folder: the file dialog cannot pick one, so it has its own action.
+    m_openFolder = new QAction(tr("Open &Folder..."), this);
+    m_openFolder->setObjectName(QStringLiteral("actionOpenFolder"));
+    m_openFolder->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+    m_openFolder->setToolTip(tr("Open a distributed checkpoint folder: torch.distributed.checkpoint (.metadata + "
+                                "*.distcp) or DeepSpeed ZeRO (the folder with `latest` or a global_stepN folder)"));
+    m_ui->menuFile->insertAction(m_ui->menuRecent->menuAction(), m_openFolder);
+    // Icons from the platform theme's standard set, so the toolbar reads at a glance and matches the desktop.
+    m_ui->actionOpen->setIcon(style()->standardIcon(QStyle::SP_DialogOpenButton));
+    m_openFolder->setIcon(style()->standardIcon(QStyle::SP_DirOpenIcon));
+    m_ui->actionCompare->setIcon(style()->standardIcon(QStyle::SP_FileDialogContentsView));
+    m_ui->actionFixPrefixes->setIcon(style()->standardIcon(QStyle::SP_BrowserReload));
+    m_ui->actionExport->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
+    connect(m_openFolder, &QAction::triggered, this, &MainWindow::chooseAndOpenFolder);
+    m_saveMatchReport = new QAction(tr("&Save Match Report..."), this);
+    m_saveMatchReport->setObjectName(QStringLiteral("actionSaveMatchReport"));
+    m_saveMatchReport->setToolTip(tr("Save every key's verdict as JSON (as `ckpt match --json`) or Markdown (.md)"));
+    m_ui->menuArchitecture->insertAction(m_ui->actionClearArchitecture, m_saveMatchReport);
+    auto* saveButton = new QToolButton(m_ui->matchBar);
+    // Icon only: the match bar must fit a 1024-pixel window beside the legend and "Fix prefixes".
+    m_saveMatchReport->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
+    saveButton->setDefaultAction(m_saveMatchReport);
+    saveButton->setToolButtonStyle(Qt::ToolButtonIconOnly);
+    m_ui->matchLayout->insertWidget(m_ui->matchLayout->indexOf(m_ui->fixButton), saveButton);
+    // The first check of a large catalog entry takes a moment: a busy bar says it is running.
+    m_matchSpinner = new QProgressBar(m_ui->matchBar);
+    m_matchSpinner->setRange(0, 0);
+    m_matchSpinner->setTextVisible(false);
+    m_matchSpinner->setMaximumWidth(90);
+    m_matchSpinner->hide();
+    m_ui->matchLayout->insertWidget(1, m_matchSpinner);
+    connect(m_saveMatchReport, &QAction::triggered, this, &MainWindow::chooseMatchReportFile);
     connect(m_ui->actionQuit, &QAction::triggered, this, &QWidget::close);
     connect(m_ui->actionCompare, &QAction::triggered, this, &MainWindow::chooseDiffFile);
     connect(m_ui->actionFixPrefixes, &QAction::triggered, this, &MainWindow::openFixPrefixes);
@@ -154,7 +244,7 @@ void MainWindow::setupActions()
         if (!m_doc) return;
         auto* dialog = new ExportDialog(m_doc, m_path, RenameRule{}, this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
-        connect(dialog, &ExportDialog::openRequested, this, &MainWindow::openFile);
+        connect(dialog, &ExportDialog::openRequested, this, &MainWindow::openInNewWindow);
         dialog->show();
     });
     connect(m_ui->actionAbout, &QAction::triggered, this, [this] { AboutDialog(this).exec(); });
@@ -186,7 +276,7 @@ void MainWindow::setupActions()
                                QStringLiteral("dirs/torchscript"));
     });
     connect(m_ui->actionCompareCheckpoint, &QAction::triggered, this, [this] {
-        chooseArchitectureFile(tr("Compare against checkpoint"), QString::fromLatin1(kCheckpointFilter),
+        chooseArchitectureFile(tr("Checkpoint to use as the architecture"), QString::fromLatin1(kCheckpointFilter),
                                QStringLiteral("dirs/reference"));
     });
     connect(m_ui->actionLoadKeyList, &QAction::triggered, this, [this] {
@@ -235,7 +325,13 @@ void MainWindow::setupActions()
 
 void MainWindow::setupStatusBar()
 {
-    m_statusSummary = new QLabel(tr("Open a checkpoint with File > Open (Ctrl+O) or drop it here."), this);
+    m_statusSummary =
+        new QLabel(tr("Open a checkpoint with File > Open (Ctrl+O), a DCP or DeepSpeed folder with File > Open Folder "
+                      "(Ctrl+Shift+O), or drop either here."),
+                   this);
+    // A long summary is elided by the status bar rather than widening the window (1024 pixels must fit).
+    m_statusSummary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_statusSummary->setMinimumWidth(1);
     m_progress = new QProgressBar(this);
     m_progress->setMaximumWidth(220);
     m_progress->setTextVisible(false);
@@ -257,6 +353,15 @@ void MainWindow::restoreSettings()
     m_ui->mainSplitter->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_ui->sideSplitter->restoreState(s.value(QStringLiteral("window/sideSplitter")).toByteArray());
     m_ui->treeView->header()->restoreState(s.value(QStringLiteral("window/treeHeader")).toByteArray());
+}
+
+void MainWindow::changeEvent(QEvent* event)
+{
+    QMainWindow::changeEvent(event);
+    // Colours drawn into rich text do not follow a palette change by themselves (a dark theme switched on).
+    if (event->type() != QEvent::PaletteChange) return;
+    m_ui->legendLabel->setText(legendHtml(palette()));
+    if (m_doc) m_ui->verdictLabel->setText(verdictHtml(*m_doc, palette()));
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)
@@ -290,6 +395,41 @@ void MainWindow::chooseAndOpen()
     openFile(file);
 }
 
+void MainWindow::chooseAndOpenFolder()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open checkpoint folder (DCP or DeepSpeed)"),
+                                                          lastDir(QStringLiteral("dirs/open")));
+    if (dir.isEmpty()) return;
+    // Remember the folder's parent, as for a file: the next folder is most likely a sibling.
+    setLastDir(QStringLiteral("dirs/open"), QDir::cleanPath(dir));
+    openFile(dir);
+}
+
+void MainWindow::chooseMatchReportFile()
+{
+    if (!m_report) return;
+    const QString base = QFileInfo(m_path).completeBaseName() + QStringLiteral("_match.json");
+    const QString file = QFileDialog::getSaveFileName(this, tr("Save match report"),
+                                                      QDir(lastDir(QStringLiteral("dirs/report"))).filePath(base),
+                                                      tr("JSON (*.json);;Markdown (*.md)"));
+    if (file.isEmpty()) return;
+    setLastDir(QStringLiteral("dirs/report"), file);
+    QString error;
+    if (!saveMatchReport(file, &error)) showError(error.toHtmlEscaped(), false);
+}
+
+bool MainWindow::saveMatchReport(const QString& path, QString* error)
+{
+    if (!m_report) {
+        if (error) *error = tr("No match report: choose an architecture first.");
+        return false;
+    }
+    const QByteArray bytes = models::matchReportBytes(*m_report, m_path, models::reportFormatForPath(path));
+    if (!models::saveReportFile(path, bytes, error)) return false;
+    m_statusSummary->setText(tr("Match report saved to %1").arg(path));
+    return true;
+}
+
 void MainWindow::chooseArchitectureFile(const QString& title, const QString& filter, const QString& settingsKey)
 {
     const QString file = QFileDialog::getOpenFileName(this, title, lastDir(settingsKey), filter);
@@ -302,16 +442,29 @@ void MainWindow::chooseArchitectureFile(const QString& title, const QString& fil
 void MainWindow::chooseDiffFile()
 {
     if (!m_doc) return;
-    const QString file = QFileDialog::getOpenFileName(this, tr("Compare with"), lastDir(QStringLiteral("dirs/compare")),
+    // The other file is most often a sibling of the open one (before/after a training step, a repaired copy).
+    const QString file = QFileDialog::getOpenFileName(this, tr("Compare with"), QFileInfo(m_path).absolutePath(),
                                                       QString::fromLatin1(kCheckpointFilter));
     if (file.isEmpty()) return;
-    setLastDir(QStringLiteral("dirs/compare"), file);
     openDiff(file);
 }
 
 void MainWindow::openFile(const QString& path)
 {
     m_loader->open(path);
+}
+
+MainWindow* MainWindow::openInNewWindow(const QString& path)
+{
+    // The written file opens beside the input, so both can be looked at (and compared) side by side.
+    auto* window = new MainWindow;
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->resize(size());
+    window->move(pos() + QPoint(32, 32));
+    window->show();
+    window->openFile(path);
+    emit newWindowOpened(window);
+    return window;
 }
 
 void MainWindow::openSample()
@@ -324,8 +477,9 @@ void MainWindow::openSample()
     }
     if (!arch.isEmpty()) {
         m_archSpec = arch;
-        m_chooser->setCurrentSpec(arch, tr("sample: tinyresnet (JSON)"));
+        m_chooser->setCurrentSpec(arch, tr("tinyresnet (the sample's JSON)"));
     }
+    m_samplePath = sample;
     openFile(sample);
 }
 
@@ -343,11 +497,13 @@ void MainWindow::setArchitecture(const QString& spec)
     }
     m_ui->matchBar->show();
     m_ui->matchSummaryLabel->setText(tr("Checking against %1...").arg(spec.toHtmlEscaped()));
+    m_matchSpinner->show();
     m_matcher->match(m_doc, spec);
 }
 
 void MainWindow::onMatched(const MatchOutcome& outcome)
 {
+    m_matchSpinner->hide();
     if (!outcome.error.isEmpty()) {
         m_report.reset();
         m_retryMatches = true;
@@ -393,6 +549,11 @@ void MainWindow::updateMatchBar()
     m_ui->fixButton->setEnabled(m_report->summary.renamed > 0 || m_report->summary.unexpected > 0);
 }
 
+bool MainWindow::matchSpinnerShown() const
+{
+    return m_matchSpinner->isVisibleTo(this);
+}
+
 QString MainWindow::matchSummaryText() const
 {
     return m_report ? QString::fromStdString(m_report->summaryText()) : QString();
@@ -405,6 +566,13 @@ void MainWindow::updateActions()
     m_ui->actionCompare->setEnabled(have);
     m_ui->actionFixPrefixes->setEnabled(hasWeights);
     m_ui->actionExport->setEnabled(have);
+    m_saveMatchReport->setEnabled(m_report != nullptr);
+    // A distributed directory has one export: its tensors, whole, in one file.
+    const bool directory = have && m_doc->distributed;
+    m_ui->actionExport->setText(directory ? tr("&Consolidate into One File...") : tr("E&xport..."));
+    m_ui->actionExport->setToolTip(directory ? tr("Write every tensor of this folder, whole, into one .pth or "
+                                                  ".safetensors file")
+                                             : tr("Export with another layout, device map or format"));
     m_ui->actionCopyKey->setEnabled(have);
     m_ui->actionCopyPath->setEnabled(have);
     m_ui->actionExpandAll->setEnabled(have);
@@ -442,12 +610,17 @@ void MainWindow::onLoaded(const LoadedDocument& result)
     m_ui->treeView->expandToDepth(0);
     m_recent->add(result.path);
     m_security->showFor(*m_doc, result.tree->payloadRows());
-    setWindowTitle(
-        (m_security->isDangerous() ? tr("DANGEROUS: %1 - Checkpoint Inspector") : tr("%1 - Checkpoint Inspector"))
-            .arg(QFileInfo(result.path).fileName()));
+    // The first-run sample says what it is, so nobody takes it for one of their own files.
+    const bool sample = !m_samplePath.isEmpty() && result.path == m_samplePath;
+    setWindowTitle(sample ? tr("Built-in sample: %1 - Checkpoint Inspector").arg(QFileInfo(result.path).fileName())
+                          : (m_security->isDangerous() ? tr("DANGEROUS: %1 - Checkpoint Inspector")
+                                                       : tr("%1 - Checkpoint Inspector"))
+                                .arg(QFileInfo(result.path).fileName()));
     setWindowFilePath(result.path);
     m_wrapperPrefix = result.wrapperPrefix;
     m_repairBanner->setDocument(m_doc, m_path, m_wrapperPrefix);
+    m_directoryBanner->showFor(*m_doc);
+    watchDocumentFiles();
 
     const Checkpoint& d = *m_doc;
     size_t tensors = 0;
@@ -456,30 +629,16 @@ void MainWindow::onLoaded(const LoadedDocument& result)
     QString summary = tr("%1 \u00b7 %2 \u00b7 %n tensor(s) \u00b7 %3 parameters \u00b7 %4 \u00b7 opened in %5 ms",
                          nullptr, int(tensors))
                           .arg(QLatin1String(formatName(d.format)), QLatin1String(kindName(d.kind)),
-                               models::countText(d.parameterCount()), models::humanBytes(d.fileSize))
+                               models::countText(d.parameterCount()), models::humanBytes(bytesOnDisk(d)))
                           .arg(result.elapsedMs);
     // The wrapper is known at once (as `ckpt info` prints it), before any architecture is chosen.
     summary +=
         QStringLiteral(" \u00b7 ") +
         (m_wrapperPrefix.isEmpty() ? tr("no wrapper prefix") : tr("wrapper `%1` on every key").arg(m_wrapperPrefix));
+    summary += QStringLiteral(" \u00b7 ") + locationSummary(d);
+    if (sample) summary = tr("Built-in sample (a small DataParallel model; open your own with Ctrl+O): ") + summary;
     m_statusSummary->setText(summary);
-    const Severity verdict = d.verdict();
-    const QString color = verdict == Severity::Dangerous ? models::StatusColors::dangerColor(palette()).name()
-                                                         : palette().color(QPalette::Text).name();
-    size_t problems = 0;
-    for (const Finding& f : d.findings)
-        problems += f.severity == Severity::Unknown ? 1 : 0;
-    // "Safe" only when nothing at all was found: a file with findings is not shown as healthy.
-    const QString text =
-        verdict == Severity::Dangerous ? tr("Dangerous: this file imports code that would run on torch.load. "
-                                            "Nothing was run.")
-        : verdict == Severity::Unknown ? tr("Unknown imports: review them before loading this file with torch.load.")
-        : problems > 0
-            ? tr("No dangerous imports, but %n problem(s) found: see the list below.", nullptr, int(problems))
-            : tr("Safe: every import is a known PyTorch rebuild function or container.");
-    m_ui->verdictLabel->setText(QStringLiteral("<span style='color:%1'><b>%2</b></span> (%3 globals)")
-                                    .arg(color, text.toHtmlEscaped())
-                                    .arg(d.globals.size()));
+    m_ui->verdictLabel->setText(verdictHtml(d, palette()));
     updateActions();
     updateMatchBar();
     m_ui->treeView->setFocus();
@@ -540,6 +699,7 @@ QString MainWindow::statusSummaryText() const
 void MainWindow::onFailed(const QString& path, const QString& reason)
 {
     m_security->clear();
+    m_directoryBanner->clear();
     m_repairBanner->setDocument(nullptr, QString(), QString());
     m_progress->hide();
     m_cancel->hide();
@@ -623,7 +783,7 @@ RenamePreviewDialog* MainWindow::openFixPrefixes()
     auto* dialog = new RenamePreviewDialog(m_doc, m_path, m_report ? m_report->rule : RenameRule{}, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &RenamePreviewDialog::exportDialogOpened, this, [this](ExportDialog* exportDialog) {
-        connect(exportDialog, &ExportDialog::openRequested, this, &MainWindow::openFile);
+        connect(exportDialog, &ExportDialog::openRequested, this, &MainWindow::openInNewWindow);
         emit exportDialogShown(exportDialog);
     });
     dialog->show();

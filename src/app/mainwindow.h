@@ -12,6 +12,8 @@
 #include "app/loadcontroller.h"
 
 class QCloseEvent;
+class QFileSystemWatcher;
+class QTimer;
 class QDragEnterEvent;
 class QDropEvent;
 class QLabel;
@@ -36,7 +38,9 @@ namespace ckpt::app
 
 class ArchitectureChooser;
 class DetailPane;
+class ChangedBanner;
 class DiffWindow;
+class DirectoryBanner;
 class ExportDialog;
 class HelpDialog;
 class RecentFiles;
@@ -54,6 +58,8 @@ public:
     ~MainWindow() override;
 
     void openFile(const QString& path);
+    // Opens `path` in a new window (the export dialog's "Open result": the input stays open here).
+    MainWindow* openInNewWindow(const QString& path);
     // Opens the embedded sample with its matching architecture chosen (the first run's screen).
     void openSample();
     // Chooses an architecture (`builtin:NAME` or a file); empty clears it. Matching runs in the background.
@@ -70,6 +76,10 @@ public:
     DetailPane* detailPane() const { return m_detail; }
     RepairBanner* repairBanner() const { return m_repairBanner; }
     SecurityBanner* securityBanner() const { return m_security; }
+    DirectoryBanner* directoryBanner() const { return m_directoryBanner; }
+    // "changed on disk" with Reload: shown when a file of the open document is rewritten under it.
+    ChangedBanner* changedBanner() const { return m_changedBanner; }
+    QAction* openFolderAction() const { return m_openFolder; }
     ArchitectureChooser* architectureChooser() const { return m_chooser; }
     // The catalog ranked for the open file (best first); empty until the background ranking is done.
     const std::vector<ArchitectureFit>& ranking() const { return m_ranking; }
@@ -80,6 +90,9 @@ public:
     CheckpointPtr document() const { return m_doc; }
     std::shared_ptr<const MatchReport> matchReport() const { return m_report; }
     QString matchSummaryText() const;
+    bool matchSpinnerShown() const;
+    // Writes the current match report to `path`: Markdown for ".md", JSON otherwise; atomic.
+    bool saveMatchReport(const QString& path, QString* error = nullptr);
     QString errorText() const;
     bool errorVisible() const;
 
@@ -88,17 +101,21 @@ signals:
     void matchShown(); // the tree now reflects the current architecture (or an error is shown)
     void exportDialogShown(ckpt::app::ExportDialog* dialog);
     void rankingShown(); // the chooser lists the catalog best first (and the best fit is being checked)
+    void newWindowOpened(ckpt::app::MainWindow* window);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
+    void changeEvent(QEvent* event) override;
 
 private:
     void setupActions();
     void setupStatusBar();
     void restoreSettings();
     void chooseAndOpen();
+    void chooseAndOpenFolder();
+    void chooseMatchReportFile();
     void chooseArchitectureFile(const QString& title, const QString& filter, const QString& settingsKey);
     void chooseDiffFile();
     void onStarted(const QString& path);
@@ -118,6 +135,9 @@ private:
     void startRanking();
     void onRanked();
     void sizeColumns();
+    void setupFileWatch();
+    void watchDocumentFiles();
+    void checkFilesOnDisk();
     QString lastDir(const QString& key) const;
     void setLastDir(const QString& key, const QString& file);
 
@@ -135,6 +155,13 @@ private:
     QPushButton* m_cancel = nullptr;
     SecurityBanner* m_security = nullptr;
     RepairBanner* m_repairBanner = nullptr;
+    DirectoryBanner* m_directoryBanner = nullptr;
+    ChangedBanner* m_changedBanner = nullptr;
+    QFileSystemWatcher* m_fileWatcher = nullptr;
+    QTimer* m_changeCheck = nullptr;
+    QAction* m_openFolder = nullptr;
+    QAction* m_saveMatchReport = nullptr;
+    QProgressBar* m_matchSpinner = nullptr;
     QFutureWatcher<std::vector<ArchitectureFit>>* m_ranker = nullptr;
     quint64 m_rankGeneration = 0;
     std::vector<ArchitectureFit> m_ranking;
@@ -142,6 +169,7 @@ private:
     CheckpointPtr m_doc;
     QString m_path;
     QString m_archSpec;
+    QString m_samplePath; // the extracted first-run sample, labelled as such when shown
     std::shared_ptr<const MatchReport> m_report;
     bool m_retryMatches = false; // the banner's Retry re-runs the match rather than the load
 };

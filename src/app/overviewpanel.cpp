@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include <QEvent>
 #include <QLabel>
 #include <QVBoxLayout>
 #include <QtCharts/QBarCategoryAxis>
@@ -11,6 +12,8 @@
 #include <QtCharts/QHorizontalBarSeries>
 #include <QtCharts/QValueAxis>
 
+#include "app/directorybanner.h"
+#include "app/documentfacts.h"
 #include "core/model/checkpointjson.h"
 #include "models/formatting.h"
 #include "models/statuscolors.h"
@@ -74,8 +77,15 @@ int OverviewPanel::chartBars() const
     return m_chart->isHidden() ? 0 : m_bars;
 }
 
+void OverviewPanel::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_doc) setDocument(m_doc);
+}
+
 void OverviewPanel::setDocument(CheckpointPtr doc)
 {
+    m_doc = doc;
     m_chart->chart()->removeAllSeries();
     for (QAbstractAxis* axis : m_chart->chart()->axes())
         m_chart->chart()->removeAxis(axis);
@@ -139,7 +149,8 @@ void OverviewPanel::setDocument(CheckpointPtr doc)
     QString html = QStringLiteral("<table>");
     html += row(tr("Format"), QString::fromLatin1(formatName(d.format)));
     html += row(tr("Kind"), QString::fromLatin1(kindName(d.kind)));
-    html += row(tr("File size"), models::humanBytes(d.fileSize));
+    if (d.distributed) html += row(tr("Directory"), distributedHeadline(d).toHtmlEscaped());
+    html += row(tr("Size on disk"), models::humanBytes(bytesOnDisk(d)));
     html += row(
         tr("Tensors"),
         tr("%1 (%2), %3 elements").arg(tensors).arg(models::humanBytes(bytes), models::countText(d.parameterCount())));

@@ -21,10 +21,16 @@ public:
     void setDocument(CheckpointPtr doc);
     QString text() const;  // the facts as shown (HTML)
     int chartBars() const; // bars in the per-module chart (0 when hidden)
+    QChartView* chartView() const { return m_chart; }
+
+protected:
+    // A palette change (dark theme switched on) redraws the facts and the chart in the new colours.
+    void changeEvent(QEvent* event) override;
 
 private:
     QLabel* m_facts = nullptr;
     QChartView* m_chart = nullptr;
+    CheckpointPtr m_doc;
     int m_bars = 0;
 };
 

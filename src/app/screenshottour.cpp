@@ -12,6 +12,7 @@
 
 #include "app/detailpane.h"
 #include "app/diffwindow.h"
+#include "app/directorybanner.h"
 #include "app/exportdialog.h"
 #include "app/mainwindow.h"
 #include "app/renamepreviewdialog.h"
@@ -146,7 +147,44 @@ bool ScreenshotTour::run()
     if (block.isValid()) diff->leftView()->expand(block);
     ok &= save(diff, QStringLiteral("diff-window.png"));
     diff->close();
+    if (!m_folder.isEmpty()) ok &= runDistributed();
     return ok;
+}
+
+bool ScreenshotTour::runDistributed()
+{
+    m_window->resize(1240, 760);
+    // The sample's own architecture does not apply to another checkpoint.
+    m_window->findChild<QAction*>(QStringLiteral("actionClearArchitecture"))->trigger();
+    if (!waitForSignal(
+            m_window, &MainWindow::documentShown, [this] { m_window->openFile(m_folder); }, 60000))
+        return false;
+    settle();
+    // The first tensor split over several ranks: its chunks and coverage fill the detail pane.
+    const Checkpoint& doc = *m_window->document();
+    QTreeView* tree = m_window->treeView();
+    if (doc.distributed) {
+        for (const distributed::VirtualTensor& t : doc.distributed->tensors) {
+            if (t.chunks.size() < 2) continue;
+            const QModelIndex row = findKey(tree->model(), QString::fromStdString(t.key));
+            if (!row.isValid()) continue;
+            tree->setCurrentIndex(row);
+            tree->scrollTo(row);
+            break;
+        }
+    }
+    bool ok = save(m_window, QStringLiteral("distributed-view.png"));
+    m_window->findChild<QAction*>(QStringLiteral("actionExport"))->trigger();
+    auto* dialog = m_window->findChild<ExportDialog*>();
+    if (!dialog) return false;
+    QTemporaryDir out;
+    dialog->setDestination(QDir(out.path()).filePath(QStringLiteral("consolidated.pth")));
+    dialog->resize(640, 420);
+    const bool done = waitForSignal(
+        dialog, &ExportDialog::exportFinished, [&] { dialog->startExport(); }, 120000);
+    ok &= save(dialog, QStringLiteral("consolidate-dialog.png"));
+    dialog->close();
+    return ok && done && dialog->succeeded();
 }
 
 } // namespace ckpt::app

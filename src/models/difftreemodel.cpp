@@ -102,6 +102,8 @@ QVariant DiffTreeModel::headerData(int section, Qt::Orientation orientation, int
         return tr("Shape / value");
     case LocationColumn:
         return tr("Location");
+    case LargestDiffColumn:
+        return tr("Max |a-b|");
     case StatusColumn:
         return tr("Status");
     }
@@ -129,6 +131,17 @@ QString DiffTreeModel::statusText(const DiffEntry& e)
         return tr("only right");
     }
     return {};
+}
+
+QString DiffTreeModel::largestDiffText(const DiffEntry& e)
+{
+    // Only where values were read: an empty cell means "not compared", not "equal".
+    if (!e.valuesCompared) return {};
+    if (e.values.bitwiseEqual) return QStringLiteral("0");
+    if (!e.values.numeric) return tr("differs");
+    QString text = QString::number(e.values.maxAbsDiff, 'g', 4);
+    if (e.values.nonFiniteMismatches > 0) text += tr(" + NaN/Inf");
+    return text;
 }
 
 bool DiffTreeModel::present(const DiffNode& n) const
@@ -161,6 +174,8 @@ QVariant DiffTreeModel::display(const DiffNode& n, int column) const
             return here ? shapeText(left ? e.leftShape : e.rightShape) : QString();
         case LocationColumn:
             return here ? q(left ? e.leftLocation : e.rightLocation) : QString();
+        case LargestDiffColumn:
+            return largestDiffText(e);
         case StatusColumn:
             return statusText(e);
         }

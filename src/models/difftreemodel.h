@@ -16,7 +16,16 @@ class DiffTreeModel : public QAbstractItemModel
     Q_OBJECT
 public:
     enum Side { Left, Right };
-    enum Column { NameColumn, KeyColumn, DtypeColumn, ShapeColumn, LocationColumn, StatusColumn, ColumnCount };
+    enum Column {
+        NameColumn,
+        KeyColumn,
+        DtypeColumn,
+        ShapeColumn,
+        LocationColumn,
+        LargestDiffColumn,
+        StatusColumn,
+        ColumnCount
+    };
 
     explicit DiffTreeModel(Side side, QObject* parent = nullptr);
 
@@ -33,6 +42,8 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     // "values differ (max |a-b| 0.0123)" and friends.
+    // The largest |a-b| of a compared pair ("0" when bitwise equal); empty when values were not compared.
+    static QString largestDiffText(const DiffEntry& entry);
     static QString statusText(const DiffEntry& e);
 
 private:

@@ -29,7 +29,8 @@ QColor StatusColors::foreground(MatchState state, const QPalette& palette)
     case MatchState::Unexpected:
         return dark ? QColor(0xd9, 0x9c, 0xff) : QColor(0x7b, 0x2f, 0xa8);
     case MatchState::Missing:
-        return palette.color(QPalette::Disabled, QPalette::Text);
+        // A missing key fails a strict load: as visible as the other problems, not greyed out like a disabled row.
+        return dark ? QColor(0xf4, 0x8f, 0xb1) : QColor(0xad, 0x14, 0x57);
     case MatchState::None:
         break;
     }
