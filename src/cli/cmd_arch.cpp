@@ -76,7 +76,7 @@ int runShow(std::string name, bool json)
     return ExitOk;
 }
 
-const RegisterCommand registration{
+const RegisterCommand registerArch{
     Command{"arch", "List or show the built-in architecture catalog", 90, [](CLI::App& sub) -> Runner {
                 auto options = std::make_shared<ArchOptions>();
                 sub.require_subcommand(1);

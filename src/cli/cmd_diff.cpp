@@ -22,13 +22,6 @@ struct DiffCliOptions {
     bool all = false;
 };
 
-std::string number(double value)
-{
-    char text[32];
-    std::snprintf(text, sizeof text, "%.6g", value);
-    return text;
-}
-
 std::string detail(const DiffEntry& e)
 {
     switch (e.status) {
@@ -36,14 +29,14 @@ std::string detail(const DiffEntry& e)
         return shapeText(e.leftShape) + " vs " + shapeText(e.rightShape);
     case DiffStatus::DTypeDiffers: {
         std::string text = std::string(dtypeName(e.leftDtype)) + " vs " + std::string(dtypeName(e.rightDtype));
-        if (e.valuesCompared && e.values.numeric) text += ", max |a-b| " + number(e.values.maxAbsDiff);
+        if (e.valuesCompared && e.values.numeric) text += ", max |a-b| " + shortNumber(e.values.maxAbsDiff);
         return text;
     }
     case DiffStatus::LocationDiffers:
         return e.leftLocation + " vs " + e.rightLocation;
     case DiffStatus::ValuesDiffer:
-        return "max |a-b| " + number(e.values.maxAbsDiff) + ", max rel " + number(e.values.maxRelDiff) + ", " +
-               std::to_string(e.values.differing) + " elements differ";
+        return "max |a-b| " + shortNumber(e.values.maxAbsDiff) + ", max rel " + shortNumber(e.values.maxRelDiff) +
+               ", " + std::to_string(e.values.differing) + " elements differ";
     default:
         return e.note;
     }
@@ -89,7 +82,7 @@ int runDiff(const DiffCliOptions& options)
     return diff.value().equal() ? ExitOk : ExitFailure;
 }
 
-const RegisterCommand registration{
+const RegisterCommand registerDiff{
     Command{"diff", "Compare two checkpoints after normalising wrapper prefixes", 50, [](CLI::App& sub) -> Runner {
                 auto options = std::make_shared<DiffCliOptions>();
                 sub.add_option("A", options->left, "Left checkpoint")->required();

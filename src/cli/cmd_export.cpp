@@ -238,7 +238,7 @@ int exportDcpLayout(const ExportArgs& args, const ExportOptions& options, const 
     return ExitOk;
 }
 
-const RegisterCommand registration{Command{
+const RegisterCommand registerExport{Command{
     "export", "Write a repaired copy: renamed keys, remapped devices, state dict, torch zip or safetensors", 70,
     [](CLI::App& sub) -> Runner {
         auto args = std::make_shared<ExportArgs>();

@@ -128,7 +128,7 @@ int printDevices(bool json)
     return ExitOk;
 }
 
-RegisterCommand registration{{"info",
+RegisterCommand registerInfo{{"info",
                               "Format, kind, tensor/parameter counts, bytes, dtypes, locations, wrapper "
                               "prefixes and the security verdict",
                               10, [](CLI::App& sub) -> Runner {

@@ -58,7 +58,7 @@ int runMatch(const MatchOptions& options)
     return report.value().clean() ? ExitOk : ExitFindings;
 }
 
-const RegisterCommand registration{
+const RegisterCommand registerMatch{
     Command{"match", "Check a checkpoint's keys and shapes against an architecture", 40, [](CLI::App& sub) -> Runner {
                 auto options = std::make_shared<MatchOptions>();
                 sub.add_option("FILE", options->file, "The checkpoint to check")->required();

@@ -57,7 +57,7 @@ int runScan(const ScanOptions& options)
     return verdict == Severity::Dangerous ? ExitFindings : ExitOk;
 }
 
-RegisterCommand registration{{"scan", "Globals the pickle imports, with severity; exit 3 when something is dangerous",
+RegisterCommand registerScan{{"scan", "Globals the pickle imports, with severity; exit 3 when something is dangerous",
                               30, [](CLI::App& sub) -> Runner {
                                   auto options = std::make_shared<ScanOptions>();
                                   sub.add_option("FILE", options->file, "Checkpoint to scan")->required();

@@ -35,12 +35,10 @@ nlohmann::json pathJson(const Path& path)
     return out;
 }
 
+// "-" for a statistic that has no value (NaN: an empty tensor's mean).
 std::string number(double value)
 {
-    if (std::isnan(value)) return "-";
-    char text[32];
-    std::snprintf(text, sizeof text, "%.6g", value);
-    return text;
+    return std::isnan(value) ? "-" : shortNumber(value);
 }
 
 nlohmann::json statsJson(const tensor::TensorStats& s)
@@ -184,7 +182,7 @@ int runStats(const StatsCliOptions& o)
     return ExitOk;
 }
 
-const RegisterCommand registration{Command{
+const RegisterCommand registerStats{Command{
     "stats", "Tensor statistics and histograms; --scan checks every tensor for NaN/Inf", 60,
     [](CLI::App& sub) -> Runner {
         auto options = std::make_shared<StatsCliOptions>();

@@ -36,7 +36,7 @@ struct TreeOptions {
     bool json = false;
 };
 
-RegisterCommand registration{{"tree", "Every tensor and value", 20, [](CLI::App& sub) -> Runner {
+RegisterCommand registerTree{{"tree", "Every tensor and value", 20, [](CLI::App& sub) -> Runner {
                                   auto options = std::make_shared<TreeOptions>();
                                   sub.add_option("FILE", options->file, "Checkpoint to list")->required();
                                   sub.add_flag("--json", options->json, "Print JSON");

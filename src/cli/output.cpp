@@ -72,4 +72,11 @@ std::string humanBytes(uint64_t bytes)
     return text;
 }
 
+std::string shortNumber(double value)
+{
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", value);
+    return text;
+}
+
 } // namespace ckpt::cli

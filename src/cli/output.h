@@ -26,5 +26,7 @@ bool reportDirectoryProblems(const Checkpoint& doc);
 bool incompleteInputSeen();
 // "1.2 MB", "47.0 MB", "1.07 GB" (decimal units, as file managers show).
 std::string humanBytes(uint64_t bytes);
+// A measured value in six significant digits ("%.6g": 0.000123457, 1.5e+10, nan, inf).
+std::string shortNumber(double value);
 
 } // namespace ckpt::cli
