@@ -43,7 +43,7 @@ endfunction()
 
 # Unity builds for the project's libraries and executables: nearly every unit includes nlohmann/json.hpp (and Qt or
 # LibTorch headers), and parsing them and instantiating their templates is most of a unit's compile time. Batches
-# of 8 units cut ckptcore from 396 to about 140 CPU-seconds and the CLI from 202 to about 30 (together with -g1,
+# of 8 units cut ckptcore from 396 to about 140 CPU-seconds and the CLI from 202 to about 42 (together with -g1,
 # top-level CMakeLists.txt). Names in anonymous namespaces must therefore be unique within a target: a clash is a
 # compile error, never a silent overload, as long as such helpers are not overloaded by argument type.
 function(ckpt_unity target)
