@@ -25,10 +25,7 @@ namespace ckpt::app
 namespace
 {
 
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
+using models::q;
 
 QString num(double v)
 {

@@ -16,10 +16,7 @@ namespace ckpt::app
 namespace
 {
 
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
+using models::q;
 
 std::string fact(const distributed::Layout& layout, const char* name)
 {

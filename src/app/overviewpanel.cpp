@@ -24,10 +24,7 @@ namespace ckpt::app
 namespace
 {
 
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
+using models::q;
 
 // Buffers a state dict carries besides parameters (batch norm statistics); a state dict does not say which
 // tensors were nn.Parameters, so this is how the overview tells them apart there.

@@ -4,6 +4,7 @@
 #include <QLabel>
 #include <QStyle>
 
+#include "models/formatting.h"
 #include "models/statuscolors.h"
 
 namespace ckpt::app
@@ -12,10 +13,7 @@ namespace ckpt::app
 namespace
 {
 
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
+using models::q;
 
 } // namespace
 

@@ -13,11 +13,6 @@ namespace ckpt::models
 namespace
 {
 
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
-
 QString valueType(const Value* v)
 {
     if (!v) return QStringLiteral("value");

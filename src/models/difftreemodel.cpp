@@ -13,11 +13,6 @@ namespace ckpt::models
 namespace
 {
 
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
-
 // The match palette reused for diff states, so both windows speak one colour language.
 MatchState colourOf(DiffStatus s)
 {

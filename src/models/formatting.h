@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <QString>
@@ -14,5 +15,10 @@ QString humanBytes(uint64_t bytes);
 QString shapeText(const std::vector<int64_t>& shape);
 // "11,689,512" with the locale's grouping.
 QString countText(uint64_t count);
+// The core's UTF-8 text (keys, class names, messages) as a QString.
+inline QString q(const std::string& text)
+{
+    return QString::fromStdString(text);
+}
 
 } // namespace ckpt::models

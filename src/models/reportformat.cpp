@@ -13,11 +13,6 @@ namespace ckpt::models
 namespace
 {
 
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
-
 // A Markdown table cell: pipes and line breaks would end the cell or the row.
 QString cell(QString text)
 {
