@@ -37,7 +37,8 @@ bool looksLikeBuffer(const std::string& key)
     return false;
 }
 
-constexpr int kMaxBars = 8; // the largest modules; the rest are summed as "other"
+constexpr int kMaxBars = 8;      // the largest modules; the rest are summed as "other"
+constexpr int kMaxBarLabel = 20; // characters of a module name beside its bar; longer ones end in "…"
 
 } // namespace
 
@@ -176,7 +177,10 @@ void OverviewPanel::setDocument(CheckpointPtr doc)
     for (const auto& [name, size] : sorted) {
         const double mib = double(size) / double(1 << 20);
         *set << mib;
-        names << q(name);
+        // A category axis merges equal names, so a cut that makes two names equal keeps the full name.
+        QString label = q(name);
+        const QString cut = label.left(kMaxBarLabel - 1) + QChar(0x2026); // "…"
+        names << (label.size() > kMaxBarLabel && !names.contains(cut) ? cut : label);
         top = std::max(top, mib);
     }
     set->setColor(palette().color(QPalette::Highlight));
@@ -185,6 +189,9 @@ void OverviewPanel::setDocument(CheckpointPtr doc)
     m_chart->chart()->addSeries(series);
     auto* y = new QBarCategoryAxis;
     y->append(names);
+    // Qt Charts sizes the category axis before the chart has its final width and then elides every name to "...";
+    // names are cut to kMaxBarLabel above instead.
+    y->setTruncateLabels(false);
     auto* x = new QValueAxis;
     x->setRange(0, top * 1.05 + 1e-6);
     x->setLabelFormat(QStringLiteral("%.3g"));
