@@ -32,6 +32,7 @@ constexpr size_t kMaxShards = 100000;                      // files in one shard
 constexpr uint64_t kMaxIndexJsonBytes = 256ull << 20;      // a *.index.json file
 constexpr uint64_t kMaxArchitectureJsonBytes = 256ull << 20; // an architecture spec (--against x.json)
 constexpr size_t kMaxCatalogJsonBytes = 64u << 20;           // the bundled architecture catalog
+constexpr size_t kMaxSpecJsonDepth = 64;                     // nesting in an index.json / architecture spec
 constexpr size_t kMaxNamedPayloadGlobals = 16;               // dangerous globals named per dropped value
 constexpr size_t kMaxTarMembers = 10000;                     // headers read in a pre-1.0 tar checkpoint
 constexpr uint64_t kMaxModelJsonBytes = 256ull << 20;        // TorchScript v1 model.json

@@ -5,6 +5,8 @@
 #include <QtTest>
 
 #include <QDir>
+#include <QDirIterator>
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
@@ -53,6 +55,8 @@ private slots:
     void documentsAreRight_data();
     void documentsAreRight();
     void safetensorsExportRefusesNonUtf8Name();
+    void everyHostileFileEndsWithinCaps_data();
+    void everyHostileFileEndsWithinCaps();
 
 private:
     QString pathOf(const json& entry) const
@@ -184,6 +188,62 @@ void TestCliGraphBounds::safetensorsExportRefusesNonUtf8Name()
     const json doc = json::parse(tree.out.toStdString());
     QCOMPARE(doc["tensors"].size(), size_t(1));
     QCOMPARE(doc["tensors"][0]["path"][0].get<std::string>(), std::string("w\xEF\xBF\xBD\xEF\xBF\xBD"));
+}
+
+// Every input under tests/hostile (corpus, limits, nested, damaged, graph) and every committed fuzz regression
+// through info, scan, tree --json, export and export --drop-dangerous, under the same caps: whatever a file
+// holds, each command ends with 0, 1 or 3, never a signal or a hang, and an error is one line naming the file.
+void TestCliGraphBounds::everyHostileFileEndsWithinCaps_data()
+{
+    QTest::addColumn<QStringList>("args");
+    const QString source = QString::fromStdString(test::hostileDir());
+    QStringList inputs;
+    const QStringList folders{source, source + "/../fuzz/regressions"};
+    for (const QString& folder : folders) {
+        QDirIterator it(folder, QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QString path = it.next();
+            if (path.endsWith(".py") || path.endsWith(".md") || path.endsWith("manifest.json")) continue;
+            inputs << QDir::cleanPath(path);
+        }
+    }
+    inputs.sort();
+    QVERIFY2(inputs.size() > 100, qPrintable(QString("only %1 hostile inputs found").arg(inputs.size())));
+    int n = 0;
+    for (const QString& in : inputs) {
+        const QString out = m_out.filePath(QString("every%1").arg(n++));
+        const QString name = QDir(source + "/..").relativeFilePath(in);
+        const QList<QStringList> commands{
+            {"info", in},
+            {"scan", in},
+            {"tree", "--json", in},
+            {"export", in, out + ".pth", "--force"},
+            {"export", "--drop-dangerous", in, out + "-dropped.pth", "--force"},
+        };
+        for (const QStringList& args : commands)
+            QTest::newRow(qPrintable(name + ": " + args.first() + (args[1].startsWith("--") ? " " + args[1] : "")))
+                << args;
+    }
+}
+
+void TestCliGraphBounds::everyHostileFileEndsWithinCaps()
+{
+    QFETCH(QStringList, args);
+    const test::ChildResult r = test::runCapped(CKPT_EXE, args, kMemoryCapMiB, kTimeCapMs, m_out.path());
+    QVERIFY2(!r.timedOut, qPrintable("hang: " + describe(r)));
+    QVERIFY2(!r.crashed, qPrintable("crash or out of memory: " + describe(r)));
+    QVERIFY2(r.exitCode == 0 || r.exitCode == 1 || r.exitCode == 3, qPrintable(describe(r)));
+    if (r.exitCode == 1) { // one line naming the file and the cause, not an abort message
+        QString input;     // the first argument after the command that is not an option
+        for (int i = 1; i < args.size() && input.isEmpty(); ++i)
+            if (!args[i].startsWith("--")) input = args[i];
+        QVERIFY2(r.err.startsWith("ckpt") && !r.err.contains("terminate called"), qPrintable(describe(r)));
+        QVERIFY2(r.err.contains(QFileInfo(input).fileName().toUtf8()),
+                 qPrintable("the error does not name the file: " + describe(r)));
+    }
+    if (r.exitCode != 1 && args.contains("--json"))
+        QVERIFY2(!json::parse(r.out.toStdString(), nullptr, false).is_discarded(),
+                 "--json printed something that is not JSON");
 }
 
 QTEST_GUILESS_MAIN(TestCliGraphBounds)

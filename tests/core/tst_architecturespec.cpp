@@ -1,9 +1,12 @@
 #include <QtTest>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
 #include "core/analysis/architecturespec.h"
+#include "support/runprocess.h"
 
 using namespace ckpt;
 
@@ -21,6 +24,7 @@ private slots:
     void scalarAndEmpty();
     void rejects_data();
     void rejects();
+    void manyObjectEntriesEqualPython();
 };
 
 void TestArchitectureSpec::keepsTheTextsKeyOrder()
@@ -148,6 +152,12 @@ void TestArchitectureSpec::rejects_data()
         deep += i ? ",1" : "1";
     deep += "]}}";
     QTest::newRow("rank over the limit") << deep << int(Status::LimitExceeded) << "kMaxTensorRank";
+    // A million levels: writing the bad size into the message recursed once per level (a stack overflow).
+    const QString million = QString("[").repeated(1000000) + QString("]").repeated(1000000);
+    QTest::newRow("a size nested a million deep")
+        << R"({"keys": {"a": [)" + million + "]}}" << int(Status::LimitExceeded) << "kMaxSpecJsonDepth";
+    QTest::newRow("other member nested a million deep")
+        << R"({"other": )" + million + R"(, "keys": {"a": [1]}})" << int(Status::LimitExceeded) << "kMaxSpecJsonDepth";
 }
 
 void TestArchitectureSpec::rejects()
@@ -162,5 +172,60 @@ void TestArchitectureSpec::rejects()
     QVERIFY2(detail.contains(mentions), qPrintable(detail));
 }
 
-QTEST_APPLESS_MAIN(TestArchitectureSpec)
+// 100,000 entries in both forms, objects among them, some names repeated, written by Python and read back by
+// Python's json module (the oracle: first place, last value). The parse callback used before rescanned "keys"
+// after every object entry: quadratic, minutes for this input; the cap is generous, not a timing.
+void TestArchitectureSpec::manyObjectEntriesEqualPython()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath("spec.json");
+    const char* script = R"(
+import json, sys
+parts = []
+for i in range(100000):
+    name = "layers.%d.w" % (i if i % 1000 else i // 2)  # every thousandth name repeats an earlier one
+    if i % 3 == 0:
+        value = [i % 7, 3]
+    elif i % 3 == 1:
+        value = {"shape": [i % 5, 2, 1], "dtype": "torch.float16"}
+    else:
+        value = {"dtype": "int64", "shape": []}
+    parts.append(json.dumps(name) + ": " + json.dumps(value))
+text = '{"note": {"keys": {"x": [1]}}, "keys": {' + ", ".join(parts) + '}}'
+open(sys.argv[1], "w").write(text)
+keys = json.loads(text)["keys"]
+truth = []
+for name, value in keys.items():
+    if isinstance(value, list):
+        truth.append([name, value, None])
+    else:
+        truth.append([name, value["shape"], value.get("dtype", "").replace("torch.", "") or None])
+print(json.dumps(truth))
+)";
+    test::ProcessResult python = test::runPython(script, {path});
+    QVERIFY2(python.exitCode == 0, qPrintable(python.err));
+    const nlohmann::json truth = nlohmann::json::parse(python.out.toStdString());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const std::string text = file.readAll().toStdString();
+
+    QElapsedTimer timer;
+    timer.start();
+    Result<ArchitectureSpec> spec = architectureFromJson(text, "wide.json");
+    const qint64 elapsedMs = timer.elapsed();
+    QVERIFY2(spec.ok(), spec.ok() ? "" : spec.error().detail.c_str());
+    const std::vector<ArchEntry>& entries = spec.value().entries;
+    QCOMPARE(entries.size(), truth.size());
+    QVERIFY(truth.size() > 99000);
+    for (size_t i = 0; i < entries.size(); ++i) {
+        QCOMPARE(entries[i].key, truth[i][0].get<std::string>());
+        QCOMPARE(entries[i].shape, truth[i][1].get<std::vector<int64_t>>());
+        const DType want = truth[i][2].is_null() ? DType::Unknown : *dtypeFromTorchName(truth[i][2].get<std::string>());
+        QVERIFY2(entries[i].dtype == want, entries[i].key.c_str());
+    }
+    QVERIFY2(elapsedMs < 20000, qPrintable(QString("took %1 ms").arg(elapsedMs)));
+}
+
+QTEST_GUILESS_MAIN(TestArchitectureSpec)
 #include "tst_architecturespec.moc"

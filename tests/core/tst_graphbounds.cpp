@@ -17,7 +17,6 @@
 #include "core/format/loader.h"
 #include "core/format/torchgraph.h"
 #include "core/graph/graphvisitor.h"
-#include "core/io/jsonkeyorder.h"
 #include "core/limits.h"
 #include "core/model/viewbounds.h"
 #include "core/pickle/unpickler.h"
@@ -131,7 +130,6 @@ private slots:
     void protocol0FloatsIgnoreTheLocale();
     void memoizeStoresAtTheEntryCount();
     void oneValueBudgetForAllPicklesOfAFile();
-    void jsonKeepsFileOrderWithoutOrderedJson();
 };
 
 void TestGraphBounds::visitorStopsAtItsWorkBudget()
@@ -347,22 +345,6 @@ void TestGraphBounds::oneValueBudgetForAllPicklesOfAFile()
     QVERIFY(!second.ok());
     QCOMPARE(second.error().status, Status::LimitExceeded);
     QVERIFY(QString::fromStdString(second.error().detail).contains("kMaxPickleValues"));
-}
-
-void TestGraphBounds::jsonKeepsFileOrderWithoutOrderedJson()
-{
-    // Top-level order (safetensors header), a repeated key keeping its first place.
-    auto top = parseJsonKeepingOrder(R"({"z": 1, "a": {"y": 2, "b": 3}, "m": 4, "z": 5})");
-    QVERIFY(top);
-    QCOMPARE(top->order, (std::vector<std::string>{"z", "a", "m"}));
-    // One member's order (the sharded index's weight_map); a repeated member replaces the earlier one.
-    auto member = parseJsonKeepingOrder(
-        R"({"weight_map": {"q": "x"}, "metadata": {"k": 1}, "weight_map": {"w2": "s", "w1": "s", "w0": "t"}})",
-        "weight_map");
-    QVERIFY(member);
-    QCOMPARE(member->order, (std::vector<std::string>{"w2", "w1", "w0"}));
-    QCOMPARE(member->doc["weight_map"].size(), size_t(3));
-    QVERIFY(!parseJsonKeepingOrder("{not json"));
 }
 
 QTEST_GUILESS_MAIN(TestGraphBounds)

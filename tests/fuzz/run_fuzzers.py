@@ -127,7 +127,7 @@ def fuzz(exes, tree, seeds, seconds, max_len):
     for t in TARGETS:
         exe = exes.get(t)
         if not exe:
-            results.append((t, None, None, 0, "not built"))
+            results.append((t, None, None, 0, "-", "not built"))
             continue
         corpus = os.path.join(tree, "fuzz-corpus", t)
         artifacts = os.path.join(tree, "fuzz-artifacts")
@@ -143,6 +143,9 @@ def fuzz(exes, tree, seeds, seconds, max_len):
             f.write(log)
         execs = re.search(r"stat::number_of_executed_units:\s*(\d+)", log)
         execs = int(execs.group(1)) if execs else None
+        # The last status line ("#N ... cov: C ft: F corp: ...") gives the coverage reached.
+        cov = re.findall(r"cov: (\d+) ft: (\d+)", log)
+        cov = "%s/%s" % cov[-1] if cov else "-"
         status = "ok" if r.returncode == 0 else "FAILED (exit %d)" % r.returncode
         if r.returncode != 0:
             crash = re.findall(r"Test unit written to (\S+)", log)
@@ -150,7 +153,7 @@ def fuzz(exes, tree, seeds, seconds, max_len):
             summary = [line for line in log.splitlines() if "ERROR:" in line or "SUMMARY:" in line]
             print("\n".join(summary[:6]))
             print(log[-4000:])
-        results.append((t, execs, wall, len(os.listdir(corpus)), status))
+        results.append((t, execs, wall, len(os.listdir(corpus)), cov, status))
     return results
 
 
@@ -172,11 +175,12 @@ def main(argv=None):
     failures = replay_regressions(args.source, args.tree, exes)
     results = fuzz(exes, args.tree, seeds, args.seconds, args.max_len)
     print("\nfuzzing %d s per target" % args.seconds)
-    print("%-18s %6s %12s %10s %8s  %s" % ("target", "seeds", "executions", "exec/s", "corpus", "result"))
-    for t, execs, wall, corpus, status in results:
+    print("%-18s %6s %8s %12s %10s %8s %13s  %s" % ("target", "seeds", "seconds", "executions", "exec/s", "corpus",
+                                                      "cov/ft", "result"))
+    for t, execs, wall, corpus, cov, status in results:
         rate = "%.0f" % (execs / wall) if execs and wall else "-"
-        print("%-18s %6d %12s %10s %8d  %s" % (t, counts[t], execs if execs is not None else "-", rate, corpus,
-                                               status))
+        print("%-18s %6d %8.0f %12s %10s %8d %13s  %s" % (t, counts[t], wall or 0, execs if execs is not None else "-",
+                                                         rate, corpus, cov, status))
         if not status.startswith("ok"):
             failures.append(t)
     if missing:

@@ -1,10 +1,11 @@
 #include "core/analysis/architecturespec.h"
 
-#include <algorithm>
-#include <unordered_set>
+#include <optional>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/jsonvaluebuilder.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -13,8 +14,8 @@ namespace ckpt
 namespace
 {
 
-// Plain json (objects in a sorted map), not ordered_json: ordered_json finds and inserts members by a linear
-// search, which made a 40,000-key list take seconds. The file order of "keys" is recorded while parsing.
+// Plain json values, not ordered_json: ordered_json finds and inserts members by a linear search, which made a
+// 40,000-key list take seconds.
 using Json = nlohmann::json;
 
 Result<std::vector<int64_t>> parseShape(const Json& value, const std::string& key)
@@ -67,61 +68,126 @@ Result<ArchEntry> parseEntry(const std::string& key, const Json& value)
     return entry;
 }
 
-// The members of the top-level "keys" object in file order, as the parser passes them: a key repeated in the
-// text keeps its first place (and, as the parser decides, its last value), as ordered_json did.
-class KeyOrderRecorder
+// One pass over the text that keeps only the members of the top-level "keys" object, each value built whole (a
+// shape or {"shape", "dtype"}: a few numbers), in file order. nlohmann's parse callback, used before, rescans a
+// parent's members after every nested object it ends: quadratic when "keys" holds 100,000 objects.
+// As a DOM parse reads it: a key repeated in the text keeps its first place and its last value; a repeated
+// top-level "keys" replaces the earlier one. Nesting deeper than kMaxSpecJsonDepth stops the parse.
+class KeysSax
 {
 public:
-    bool operator()(int depth, Json::parse_event_t event, const Json& parsed)
+    bool null() { return scalar(Json(nullptr)); }
+    bool boolean(bool value) { return scalar(Json(value)); }
+    bool number_integer(Json::number_integer_t value) { return scalar(Json(value)); }
+    bool number_unsigned(Json::number_unsigned_t value) { return scalar(Json(value)); }
+    bool number_float(Json::number_float_t value, const Json::string_t&) { return scalar(Json(value)); }
+    bool string(Json::string_t& value) { return scalar(Json(std::move(value))); }
+    bool binary(Json::binary_t&) { return scalar(Json()); } // JSON text never has binary values
+    bool start_object(std::size_t) { return open(Json::value_t::object); }
+    bool start_array(std::size_t) { return open(Json::value_t::array); }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+
+    bool key(Json::string_t& name)
     {
-        if (event != Json::parse_event_t::key) return true;
-        if (depth == 1) {
-            // A repeated top-level "keys" replaces the earlier one, in the document and here.
-            m_inKeys = parsed.get_ref<const std::string&>() == "keys";
-            if (m_inKeys) m_order.clear();
-        } else if (depth == 2 && m_inKeys) {
-            m_order.push_back(parsed.get<std::string>());
+        if (m_depth == 1) {
+            m_inKeys = name == "keys";
+            if (m_inKeys) {
+                m_sawKeys = true;
+                m_keysIsObject = false;
+                m_order.clear();
+                m_values.clear();
+                m_index.clear();
+            }
+        } else if (m_depth == 2 && collecting()) {
+            auto [at, fresh] = m_index.try_emplace(name, m_values.size());
+            if (fresh) {
+                m_order.push_back(name);
+                m_values.emplace_back();
+            }
+            m_entry = at->second;
+        } else if (m_value.building()) {
+            m_value.key(std::move(name));
         }
         return true;
     }
 
-    std::vector<std::string> takeOrder(size_t distinct)
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+    std::optional<Error> error() const
     {
-        if (m_order.size() != distinct) {
-            std::unordered_set<std::string> seen;
-            auto repeated = [&seen](const std::string& key) { return !seen.insert(key).second; };
-            m_order.erase(std::remove_if(m_order.begin(), m_order.end(), repeated), m_order.end());
-        }
-        return std::move(m_order);
+        if (m_tooDeep)
+            return makeError(Status::LimitExceeded, "the JSON nests deeper than the limit kMaxSpecJsonDepth (" +
+                                                        std::to_string(limits::kMaxSpecJsonDepth) + ")");
+        if (!m_topIsObject)
+            return makeError(Status::Corrupt, "the JSON document is not an object with a \"keys\" member");
+        if (!m_sawKeys) return makeError(Status::Corrupt, "the JSON object has no \"keys\" member");
+        if (!m_keysIsObject) return makeError(Status::Corrupt, "\"keys\" is not an object of key -> shape");
+        return std::nullopt;
     }
+    bool tooDeep() const { return m_tooDeep; }
+
+    // The members of "keys": each name once, in file order, with its last value.
+    const std::vector<std::string>& order() const { return m_order; }
+    const Json& value(size_t i) const { return m_values[i]; }
 
 private:
+    bool collecting() const { return m_inKeys && m_keysIsObject; }
+
+    bool open(Json::value_t type)
+    {
+        if (m_depth == 0) m_topIsObject = type == Json::value_t::object;
+        if (m_depth == 1 && m_inKeys) m_keysIsObject = type == Json::value_t::object;
+        if (m_depth >= 2 && collecting()) m_value.open(type);
+        if (++m_depth > limits::kMaxSpecJsonDepth) {
+            m_tooDeep = true;
+            return false;
+        }
+        return true;
+    }
+
+    bool close()
+    {
+        --m_depth;
+        if (m_depth >= 2 && collecting() && m_value.close()) m_values[m_entry] = m_value.take();
+        return true;
+    }
+
+    bool scalar(Json value)
+    {
+        if (m_depth == 0) m_topIsObject = false;
+        if (m_depth == 1 && m_inKeys) m_keysIsObject = false;
+        if (m_depth >= 2 && collecting() && m_value.scalar(std::move(value))) m_values[m_entry] = m_value.take();
+        return true;
+    }
+
+    size_t m_depth = 0;
+    bool m_tooDeep = false;
+    bool m_topIsObject = false;
     bool m_inKeys = false;
+    bool m_sawKeys = false;
+    bool m_keysIsObject = false;
+    size_t m_entry = 0;
     std::vector<std::string> m_order;
+    std::vector<Json> m_values;
+    std::unordered_map<std::string, size_t> m_index;
+    JsonValueBuilder m_value; // the "keys" member being read
 };
 
 } // namespace
 
 Result<ArchitectureSpec> architectureFromJson(const std::string& text, const std::string& name)
 {
-    KeyOrderRecorder recorder;
-    Json doc = Json::parse(
-        text,
-        [&recorder](int depth, Json::parse_event_t event, Json& parsed) { return recorder(depth, event, parsed); },
-        /*allow_exceptions=*/false);
-    if (doc.is_discarded()) return makeError(Status::Corrupt, "not valid JSON");
-    if (!doc.is_object())
-        return makeError(Status::Corrupt, "the JSON document is not an object with a \"keys\" member");
-    auto keys = doc.find("keys");
-    if (keys == doc.end()) return makeError(Status::Corrupt, "the JSON object has no \"keys\" member");
-    if (!keys->is_object()) return makeError(Status::Corrupt, "\"keys\" is not an object of key -> shape");
+    KeysSax sax;
+    if (!Json::sax_parse(text, &sax) && !sax.tooDeep()) return makeError(Status::Corrupt, "not valid JSON");
+    if (std::optional<Error> error = sax.error()) return *error;
 
     ArchitectureSpec spec;
     spec.name = name;
     spec.source = "json";
-    spec.entries.reserve(keys->size());
-    for (const std::string& key : recorder.takeOrder(keys->size())) {
-        Result<ArchEntry> entry = parseEntry(key, keys->at(key));
+    spec.entries.reserve(sax.order().size());
+    for (size_t i = 0; i < sax.order().size(); ++i) {
+        Result<ArchEntry> entry = parseEntry(sax.order()[i], sax.value(i));
         if (!entry) return entry.error();
         spec.entries.push_back(std::move(entry).value());
     }

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "core/analysis/securityscan.h"
+#include "core/graph/graphvisitor.h"
 #include "core/limits.h"
 #include "core/pickle/unpickler.h"
 #include "core/pickle/valuechildren.h"
@@ -124,17 +125,19 @@ bool callsItsCallable(const Value* value)
            (value->how == ObjectHow::Reduce || value->how == ObjectHow::Inst || value->how == ObjectHow::Obj);
 }
 
-// Every loader call reachable from `roots`, each value visited once (time linear in the graph), and every
-// loader Global reached other than as what a call calls (a BUILD state's __setstate__, a NEWOBJ class...),
-// whose use the scanner cannot follow.
+// Every loader call reachable from `roots`, and every loader Global reached other than as what a call calls (a
+// BUILD state's __setstate__, a NEWOBJ class...), whose use the scanner cannot follow. Each value is expanded
+// once under `visitor` and charged one step then, so the work budget (more steps than the arena has values)
+// never cuts this walk short: a call hidden behind millions of references to one value is still found. Only a
+// cancel ends it early; the load then fails as cancelled, so no partial scan is ever shown.
 std::vector<LoaderCall> findLoaderCalls(const std::vector<const Value*>& roots,
-                                        const std::vector<std::pair<const Value*, const Value*>>& replacedStates)
+                                        const std::vector<std::pair<const Value*, const Value*>>& replacedStates,
+                                        GraphVisitor& visitor)
 {
     std::unordered_multimap<const Value*, const Value*> replaced;
     for (const auto& [object, state] : replacedStates)
         replaced.emplace(object, state);
     std::vector<LoaderCall> calls;
-    std::unordered_set<const Value*> seen;
     std::unordered_set<const Value*> oddlyReached;
     std::vector<const Value*> pending;
     auto reach = [&](const Value* parent, const Value* child) {
@@ -144,11 +147,11 @@ std::vector<LoaderCall> findLoaderCalls(const std::vector<const Value*>& roots,
             calls.push_back({child, child, std::nullopt,
                              "it is reached other than by a direct call (a state, a class to construct...), so "
                              "what it is given cannot be read"});
-        if (seen.insert(child).second) pending.push_back(child);
+        if (visitor.firstVisit(child)) pending.push_back(child);
     };
     for (const Value* root : roots)
         reach(nullptr, root);
-    while (!pending.empty()) {
+    while (!pending.empty() && visitor.spend()) {
         const Value* value = pending.back();
         pending.pop_back();
         if (callsItsCallable(value) && isLoaderGlobal(value->callable)) {
@@ -172,7 +175,7 @@ std::vector<LoaderCall> findLoaderCalls(const std::vector<const Value*>& roots,
 class PayloadScanner
 {
 public:
-    explicit PayloadScanner(Checkpoint& doc) : m_doc(doc) {}
+    PayloadScanner(Checkpoint& doc, const std::atomic<bool>* cancel) : m_doc(doc), m_cancel(cancel) {}
 
     // Why the payload is dangerous ("" when it is not). `via` says where it is, `loader` the outermost loader.
     std::string scan(std::string_view bytes, size_t depth, const std::string& via, const std::string& loader)
@@ -256,7 +259,8 @@ private:
                 for (const GlobalSeen& global : parsed.value().globals)
                     if (why.empty() && classifyGlobal(global.module, global.name) == Severity::Dangerous)
                         why = "its payload imports " + global.module + "." + global.name;
-                for (LoaderCall& call : findLoaderCalls({parsed.value().root}, parsed.value().replacedStates))
+                GraphVisitor visitor(arena.size(), m_cancel);
+                for (LoaderCall& call : findLoaderCalls({parsed.value().root}, parsed.value().replacedStates, visitor))
                     inner.push_back({qualified(call.loader), call.node->offset, std::move(call.payload), call.problem});
                 const Value* root = parsed.value().root;
                 legacyMagic = root->kind == ValueKind::BigInt && root->text.size() == sizeof kLegacyMagic &&
@@ -275,6 +279,7 @@ private:
     }
 
     Checkpoint& m_doc;
+    const std::atomic<bool>* m_cancel;
     uint64_t m_bytesLeft = limits::kMaxLoaderPayloadBytes;
 };
 
@@ -292,14 +297,16 @@ bool loaderIsDangerousItself(std::string_view module, std::string_view name)
 }
 
 void scanLoaderPayloads(Checkpoint& doc, const std::vector<const Value*>& roots,
-                        const std::vector<std::pair<const Value*, const Value*>>& replacedStates)
+                        const std::vector<std::pair<const Value*, const Value*>>& replacedStates,
+                        const std::atomic<bool>* cancel)
 {
     bool anyLoader = std::any_of(doc.globals.begin(), doc.globals.end(), [](const GlobalRef& global) {
         return global.viaLoader.empty() && isPayloadLoader(global.module, global.name);
     });
     if (!anyLoader) return;
-    PayloadScanner scanner(doc);
-    for (const LoaderCall& call : findLoaderCalls(roots, replacedStates)) {
+    PayloadScanner scanner(doc, cancel);
+    GraphVisitor visitor(doc.arena->size(), cancel);
+    for (const LoaderCall& call : findLoaderCalls(roots, replacedStates, visitor)) {
         std::string name = qualified(call.loader);
         std::string at = name + " at offset " + std::to_string(call.node->offset);
         std::string why =

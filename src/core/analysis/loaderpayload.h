@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,8 +25,10 @@ bool loaderIsDangerousItself(std::string_view module, std::string_view name);
 // loader calls inside those, to kMaxLoaderPayloadDepth, within kMaxLoaderPayloadBytes), records the globals
 // found there in doc.globals with their `via`, and adds to doc.dangerousCalls every call of a loader whose
 // payload imports a dangerous global or cannot be scanned. Does nothing (and costs nothing) when no root
-// pickle imported a loader. Values must live as long as `doc` (its arena).
+// pickle imported a loader. Values must live as long as `doc` (its arena). Every walk runs under a GraphVisitor
+// that polls `cancel`; a cancelled scan is incomplete, so the caller must then fail the load as cancelled.
 void scanLoaderPayloads(Checkpoint& doc, const std::vector<const Value*>& roots,
-                        const std::vector<std::pair<const Value*, const Value*>>& replacedStates);
+                        const std::vector<std::pair<const Value*, const Value*>>& replacedStates,
+                        const std::atomic<bool>* cancel = nullptr);
 
 } // namespace ckpt

@@ -84,7 +84,9 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
     // torch.load decodes every text of the stream as UTF-8 (encoding='utf-8'); one that does not decode makes it
     // raise UnicodeDecodeError, so the file does not load at all. Say so instead of showing it as healthy.
     auto undecodable = [&](const Value* root, const char* record, uint64_t at) -> std::optional<Error> {
-        const Value* bad = firstUndecodableText(root, limits::kMaxPickleValues);
+        GraphVisitor visitor(doc->arena->size(), progress.cancel);
+        const Value* bad = firstUndecodableText(root, visitor);
+        if (visitor.cancelled()) return makeError(Status::Cancelled, "cancelled");
         if (!bad) return std::nullopt;
         // A stream that also imports something dangerous stays open, so the scan still says what would run
         // before torch.load reaches the bad text.
@@ -177,7 +179,7 @@ Result<std::unique_ptr<Checkpoint>> loadTorchLegacy(MappedFilePtr file, const Pr
         where.size = it->second.size;
         return where;
     };
-    scanLoaderPayloads(*doc, roots, doc->replacedStates);
+    scanLoaderPayloads(*doc, roots, doc->replacedStates, progress.cancel);
     interpretTorchGraph(*doc, locate, GraphNaming::Pickle, progress.cancel);
     if (progress.cancelled()) return makeError(Status::Cancelled, "cancelled");
     progress.tick(size, size);
@@ -197,7 +199,7 @@ Result<std::unique_ptr<Checkpoint>> loadRawPickle(MappedFilePtr file, const Prog
     doc->pickleProtocol = parsed.value().protocol;
     recordGlobals(*doc, parsed.value().globals);
     doc->replacedStates = parsed.value().replacedStates;
-    scanLoaderPayloads(*doc, {doc->root}, doc->replacedStates);
+    scanLoaderPayloads(*doc, {doc->root}, doc->replacedStates, progress.cancel);
     interpretTorchGraph(
         *doc, [](const std::string&) { return RecordLocation{}; }, GraphNaming::Pickle, progress.cancel);
     if (progress.cancelled()) return makeError(Status::Cancelled, "cancelled");

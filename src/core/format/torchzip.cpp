@@ -136,7 +136,7 @@ Result<std::unique_ptr<Checkpoint>> loadTorchZip(MappedFilePtr file, const Progr
     std::vector<const Value*> roots{doc->root};
     scanOtherPickleRecords(*doc, zip, pickle->name, roots, doc->replacedStates);
     if (torchScript) scanTorchScriptCode(*doc, zip);
-    scanLoaderPayloads(*doc, roots, doc->replacedStates);
+    scanLoaderPayloads(*doc, roots, doc->replacedStates, progress.cancel);
 
     // A 40k-tensor file looks up 40k records: torch's numbered ones come from a dense index, others by name.
     std::vector<int> dataByNumber = numberedDataRecords(zip, prefix);

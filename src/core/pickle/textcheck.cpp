@@ -1,7 +1,8 @@
 #include "core/pickle/textcheck.h"
 
-#include <unordered_set>
 #include <vector>
+
+#include "core/pickle/valuechildren.h"
 
 namespace ckpt
 {
@@ -27,27 +28,21 @@ bool isValidUtf8(std::string_view text)
     return true;
 }
 
-const Value* firstUndecodableText(const Value* root, size_t maxValues)
+const Value* firstUndecodableText(const Value* root, GraphVisitor& visitor)
 {
-    std::unordered_set<const Value*> seen;
-    std::vector<const Value*> pending{root};
-    while (!pending.empty() && seen.size() < maxValues) {
+    std::vector<const Value*> pending;
+    if (root && visitor.firstVisit(root)) pending.push_back(root);
+    while (!pending.empty() && visitor.spend()) {
         const Value* value = pending.back();
         pending.pop_back();
-        if (!value || !seen.insert(value).second) continue;
         if (value->kind == ValueKind::String) {
             if (!isValidUtf8(value->text)) return value;
             continue;
         }
         if (value->isScalar()) continue;
-        for (const Value* part : {value->callable, value->args, value->kwargs, value->state})
-            pending.push_back(part);
-        for (const Value* item : value->items)
-            pending.push_back(item);
-        for (const auto& [key, entry] : value->entries) {
-            pending.push_back(key);
-            pending.push_back(entry);
-        }
+        forEachChild(value, [&](const Value* child) {
+            if (child && visitor.firstVisit(child)) pending.push_back(child);
+        });
     }
     return nullptr;
 }
