@@ -127,7 +127,10 @@ void TestSecurityScan::harmlessEnumsOfDangerousModules()
                                 {"torch.storage", "_load_from_bytes.__globals__"},
                                 {"pickle", "loads"},
                                 {"numpy", "load"},
-                                {"torchvision.models._api", "load_state_dict_from_url"}})
+                                {"torchvision.models._api", "load_state_dict_from_url"},
+                                {"torch.distributed.checkpoint.metadata", "os"},
+                                {"torch.distributed.checkpoint.filesystem", "FileSystemReader"},
+                                {"torch.distributed.checkpoint", "load_state_dict"}})
         QVERIFY2(classifyGlobal(module, name) != Severity::Safe, (std::string(module) + "." + name).c_str());
     for (auto [module, name] : {std::pair<const char*, const char*>{"signal", "signal"},
                                 {"os", "system"},
@@ -135,7 +138,9 @@ void TestSecurityScan::harmlessEnumsOfDangerousModules()
                                 {"builtins", "eval"},
                                 {"builtins", "exec"},
                                 {"builtins", "getattr"},
-                                {"numpy", "load"}})
+                                {"numpy", "load"},
+                                {"torch.distributed.checkpoint", "load"},
+                                {"torch.distributed._shard.checkpoint", "load_state_dict"}})
         QVERIFY2(classifyGlobal(module, name) == Severity::Dangerous, (std::string(module) + "." + name).c_str());
 }
 

@@ -28,6 +28,33 @@ bool moduleIn(const std::string& module, std::initializer_list<const char*> root
     return false;
 }
 
+// The dataclasses and enums a torch.distributed.checkpoint `.metadata` pickle is made of, exactly, under the 1.13
+// (`torch.distributed._shard...`) and 2.x module paths (pytorch-format.md, distributed-formats.md). They hold shapes,
+// offsets and file names; DCP's own reader unpickles them. Nothing else of those modules is allowed by this rule.
+bool isDcpMetadataRecord(const std::string& module, const std::string& name)
+{
+    static const std::set<std::pair<std::string, std::string>> records = {
+        {"torch.distributed._shard.checkpoint.metadata", "Metadata"},
+        {"torch.distributed._shard.checkpoint.metadata", "TensorStorageMetadata"},
+        {"torch.distributed._shard.checkpoint.metadata", "ChunkStorageMetadata"},
+        {"torch.distributed._shard.checkpoint.metadata", "BytesStorageMetadata"},
+        {"torch.distributed._shard.checkpoint.metadata", "MetadataIndex"},
+        {"torch.distributed._shard.checkpoint.filesystem", "_StorageInfo"},
+        {"torch.distributed._shard.sharded_tensor.metadata", "TensorProperties"},
+        {"torch.distributed._shard.sharded_tensor.metadata", "MEM_FORMAT_ENCODING"},
+        {"torch.distributed.checkpoint.metadata", "Metadata"},
+        {"torch.distributed.checkpoint.metadata", "TensorStorageMetadata"},
+        {"torch.distributed.checkpoint.metadata", "ChunkStorageMetadata"},
+        {"torch.distributed.checkpoint.metadata", "BytesStorageMetadata"},
+        {"torch.distributed.checkpoint.metadata", "MetadataIndex"},
+        {"torch.distributed.checkpoint.metadata", "TensorProperties"},
+        {"torch.distributed.checkpoint.metadata", "StorageMeta"},
+        {"torch.distributed.checkpoint.metadata", "_MEM_FORMAT_ENCODING"},
+        {"torch.distributed.checkpoint.filesystem", "_StorageInfo"},
+    };
+    return records.count({module, name}) != 0;
+}
+
 } // namespace
 
 Severity classifyGlobal(const std::string& module, const std::string& name, std::string* reason)
@@ -82,6 +109,8 @@ Severity classifyGlobal(const std::string& module, const std::string& name, std:
          name == "reduce" || name == "starmap"))
         return say(Severity::Dangerous, "call gadget that can reach arbitrary attributes");
     if ((module == "torch" && (name == "load" || name == "save" || name == "from_file")) ||
+        (moduleIn(module, {"torch.distributed.checkpoint", "torch.distributed._shard.checkpoint"}) &&
+         (name == "load" || name == "load_state_dict" || name == "save" || name == "save_state_dict")) ||
         moduleIn(module, {"torch.hub"}) || (module == "torch.jit" && name == "load") ||
         (module == "torch.serialization" && name != "_get_layout") ||
         moduleIn(module, {"torch._C._jit", "torch.utils.cpp_extension", "torch.package", "torch._dynamo",
@@ -99,6 +128,8 @@ Severity classifyGlobal(const std::string& module, const std::string& name, std:
          startsWith(name, "per_") || startsWith(name, "sparse_") || name == "strided" || name == "memory_format" ||
          name == "contiguous_format" || name == "channels_last"))
         return say(Severity::Safe, "torch data type");
+    if (isDcpMetadataRecord(module, name))
+        return say(Severity::Safe, "torch.distributed.checkpoint metadata record (shapes, offsets, file names)");
     if (module == "torch.nn.parameter" &&
         (name == "Parameter" || name == "UninitializedParameter" || name == "UninitializedBuffer" || name == "Buffer"))
         return say(Severity::Safe, "torch parameter");
