@@ -221,7 +221,7 @@ Result<std::unique_ptr<Checkpoint>> loadDcpDirectory(const std::string& director
             continue;
         }
         for (const Value* chunkValue :
-             chunks && chunks->kind == ValueKind::List ? chunks->items : std::vector<const Value*>{}) {
+             chunks && chunks->kind == ValueKind::List ? chunks->items : ValueList<const Value*>{}) {
             Chunk chunk;
             if (!readIntTuple(field(chunkValue, "offsets"), chunk.offsets) ||
                 !readIntTuple(field(chunkValue, "sizes"), chunk.sizes)) {

@@ -20,7 +20,7 @@ namespace ckpt::distributed
 namespace
 {
 
-using Entries = std::vector<std::pair<const Value*, const Value*>>;
+using Entries = ValueList<std::pair<const Value*, const Value*>>;
 
 // Items of a dict or an OrderedDict (whose items are SETITEMed onto the REDUCE object).
 const Entries* dictEntries(const Value* v)
@@ -320,7 +320,7 @@ Result<std::unique_ptr<Checkpoint>> loadZeroDirectory(const std::string& directo
     // Buffers, from rank 0's module, as float32 (zero_to_fp32 calls .float() on them).
     const Value* bufferNames = lookup(model0.root, "buffer_names");
     for (const Value* nameValue :
-         bufferNames && bufferNames->kind == ValueKind::List ? bufferNames->items : std::vector<const Value*>{}) {
+         bufferNames && bufferNames->kind == ValueKind::List ? bufferNames->items : ValueList<const Value*>{}) {
         if (!nameValue || !nameValue->isString()) continue;
         Path path{PathElement::name("module"), PathElement::name(nameValue->text)};
         const TensorInfo* info = nullptr;

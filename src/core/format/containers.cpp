@@ -37,7 +37,7 @@ ObjectFields constructorFields(const Value* v)
     bool counterOrOrdered = isClass(cls, "collections", "Counter") || isClass(cls, "collections", "OrderedDict") ||
                             isClass(cls, "builtins", "dict");
     if (counterOrOrdered && first && first->kind == ValueKind::Dict) {
-        out.entries = first->entries;
+        out.entries.assign(first->entries.begin(), first->entries.end());
         return out;
     }
     if (counterOrOrdered && first && first->kind == ValueKind::List) { // [[key, value], ...]
@@ -47,13 +47,13 @@ ObjectFields constructorFields(const Value* v)
         return out;
     }
     if (isClass(cls, "collections", "deque") && first && first->kind == ValueKind::List) {
-        out.items = first->items;
+        out.items.assign(first->items.begin(), first->items.end());
         return out;
     }
     // NEWOBJ(cls, args) with nothing else: a tuple subclass (namedtuple) whose fields are the arguments.
     if (v->how == ObjectHow::NewObj && cls && !isTorchGlobal(cls) && !v->hasState && v->entries.empty() &&
         v->items.empty())
-        out.items = v->args->items;
+        out.items.assign(v->args->items.begin(), v->args->items.end());
     return out;
 }
 

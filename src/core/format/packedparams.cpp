@@ -19,9 +19,9 @@ bool isQuantizedRebuild(const Value* v)
     return fn && fn->text == "torch._utils" && fn->text2 == "_rebuild_qtensor";
 }
 
-const std::vector<const Value*>& itemsOf(const Value* v)
+const ValueList<const Value*>& itemsOf(const Value* v)
 {
-    static const std::vector<const Value*> empty;
+    static const ValueList<const Value*> empty;
     return v && (v->kind == ValueKind::Tuple || v->kind == ValueKind::List) ? v->items : empty;
 }
 
@@ -38,7 +38,7 @@ std::vector<std::pair<std::string, const Value*>> packedParamsTensors(const Valu
 {
     std::vector<std::pair<std::string, const Value*>> out;
     if (!isPackedParamsObject(v)) return out;
-    const std::vector<const Value*>& state = itemsOf(v->state);
+    const ValueList<const Value*>& state = itemsOf(v->state);
     const Value* weight = nullptr;
     const Value* bias = nullptr;
     if (state.size() == 2) { // linear: (weight, bias)

@@ -1,5 +1,6 @@
 #include "core/format/tensorrebuild.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/format/legacyrebuild.h"
@@ -37,9 +38,9 @@ bool isRebuildGlobal(const Value* g)
     return false;
 }
 
-const std::vector<const Value*>& tupleItems(const Value* v)
+const ValueList<const Value*>& tupleItems(const Value* v)
 {
-    static const std::vector<const Value*> empty;
+    static const ValueList<const Value*> empty;
     return v && (v->kind == ValueKind::Tuple || v->kind == ValueKind::List) ? v->items : empty;
 }
 
@@ -81,6 +82,7 @@ bool readIntTuple(const Value* v, std::vector<int64_t>& out)
     }
     if (!v || (v->kind != ValueKind::Tuple && v->kind != ValueKind::List)) return false;
     out.clear();
+    out.reserve(v->items.size()); // one block, not one per doubling: two tuples of every tensor come here
     for (const Value* item : v->items) {
         if (!item || item->kind != ValueKind::Int) return false;
         out.push_back(item->integer);
@@ -130,8 +132,10 @@ TensorRebuilder::Prototype TensorRebuilder::parse(const Value* node, size_t nest
 void TensorRebuilder::parseCall(const Value* function, const Value* args, Prototype& proto, size_t nesting)
 {
     TensorInfo& info = proto.info;
-    const std::vector<const Value*>& a = tupleItems(args);
-    const std::string name = function && function->kind == ValueKind::Global ? function->text2 : std::string();
+    const ValueList<const Value*>& a = tupleItems(args);
+    // A view, not a copy: this runs once per tensor, and "_rebuild_tensor_v2" is too long for a string's own buffer.
+    const std::string_view name =
+        function && function->kind == ValueKind::Global ? std::string_view(function->text2) : std::string_view();
     if (nesting > limits::kMaxTensorRebuildNesting) {
         info.problem = "tensor rebuild calls nest deeper than the limit kMaxTensorRebuildNesting";
         return;
@@ -166,7 +170,7 @@ void TensorRebuilder::parseCall(const Value* function, const Value* args, Protot
     if (name == "_rebuild_qtensor" && a.size() >= 7) { // (storage, offset, size, stride, qparams, rg, hooks)
         parseStrided(a, 2, proto, std::nullopt);
         info.requiresGrad = readBool(a[5]);
-        const std::vector<const Value*>& q = tupleItems(a[4]);
+        const ValueList<const Value*>& q = tupleItems(a[4]);
         if (!q.empty() && q[0] && q[0]->kind == ValueKind::Global) info.quant.scheme = q[0]->text2;
         if (info.quant.scheme == "per_tensor_affine" && q.size() >= 3) {
             info.quant.scale = q[1]->kind == ValueKind::Float ? q[1]->real : static_cast<double>(q[1]->integer);
@@ -180,7 +184,7 @@ void TensorRebuilder::parseCall(const Value* function, const Value* args, Protot
     }
     if ((name == "_rebuild_sparse_tensor" || name == "_rebuild_sparse_csr_tensor") && a.size() >= 2) {
         std::string layout = layoutText(a[0]);
-        const std::vector<const Value*>& data = tupleItems(a[1]);
+        const ValueList<const Value*>& data = tupleItems(a[1]);
         static const char* const cooParts[] = {"indices", "values"};
         static const char* const compressedParts[] = {"compressed_indices", "plain_indices", "values"};
         bool coo = layout == "torch.sparse_coo";
@@ -228,7 +232,7 @@ void TensorRebuilder::parseCall(const Value* function, const Value* args, Protot
     info.problem = "unrecognised tensor rebuild call " + (function ? renderValue(function, 80) : std::string("?"));
 }
 
-void TensorRebuilder::parseStrided(const std::vector<const Value*>& a, size_t sizeAt, Prototype& proto,
+void TensorRebuilder::parseStrided(const ValueList<const Value*>& a, size_t sizeAt, Prototype& proto,
                                    std::optional<DType> dtypeOverride)
 {
     TensorInfo& info = proto.info;
@@ -257,7 +261,7 @@ int TensorRebuilder::storageFor(const Value* pid, std::optional<DType> dtypeOver
                                   "tensor storages are plain ('storage', ...) tuples, not persistent "
                                   "ids: torch.load fails on such a file; the bytes are read anyway"});
     }
-    const std::vector<const Value*>& t = tupleItems(bareTuple ? pid : pid->items[0]);
+    const ValueList<const Value*>& t = tupleItems(bareTuple ? pid : pid->items[0]);
     if (t.size() < 5 || !t[0]->isString() || t[0]->text != "storage" || t[1]->kind != ValueKind::Global ||
         !t[2]->isString() || !t[3]->isString() || t[4]->kind != ValueKind::Int) {
         info.problem = "tensor storage id is not ('storage', type, key, location, numel)";
@@ -352,7 +356,8 @@ int TensorRebuilder::findStorage(const std::string& key) const
 void TensorRebuilder::rememberStorage(const std::string& key, int index)
 {
     if (auto number = recordNumber(key); number && *number < limits::kDenseRecordKeys) {
-        if (*number >= m_storageByNumber.size()) m_storageByNumber.resize(*number + 1, -1);
+        if (*number >= m_storageByNumber.size()) // doubling: torch numbers storages 0, 1, 2... one at a time
+            m_storageByNumber.resize(std::max<size_t>(*number + 1, 2 * m_storageByNumber.size()), -1);
         m_storageByNumber[*number] = index;
         return;
     }

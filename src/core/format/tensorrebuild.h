@@ -44,7 +44,7 @@ private:
     };
     Prototype parse(const Value* node, size_t nesting);
     void parseCall(const Value* function, const Value* args, Prototype& proto, size_t nesting);
-    void parseStrided(const std::vector<const Value*>& a, size_t sizeAt, Prototype& proto,
+    void parseStrided(const ValueList<const Value*>& a, size_t sizeAt, Prototype& proto,
                       std::optional<DType> dtypeOverride);
     void parseNumpy(const Value* node, TensorInfo& info);
     int storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info);

@@ -130,14 +130,14 @@ void Walker::walk(const Value* v, Path& path, size_t depth, bool insideModule)
     }
     if (!m_visitor.firstVisit(v)) return; // shared container: walked at its first path
 
-    auto walkItems = [&](const std::vector<const Value*>& items, bool inside) {
+    auto walkItems = [&](const auto& items, bool inside) {
         for (size_t i = 0; i < items.size(); ++i) {
             path.push_back(PathElement::at(static_cast<int64_t>(i)));
             walk(items[i], path, depth + 1, inside);
             path.pop_back();
         }
     };
-    auto walkEntries = [&](const std::vector<std::pair<const Value*, const Value*>>& entries, bool inside) {
+    auto walkEntries = [&](const auto& entries, bool inside) {
         for (const auto& [key, value] : entries) {
             path.push_back(keyElement(key));
             walk(value, path, depth + 1, inside);

@@ -77,8 +77,8 @@ private:
     void putGlobal(const std::string& module, const std::string& name);
     void memoize(const Value* value);
     bool fetch(const Value* value);
-    bool saveItems(const std::vector<const Value*>& items, size_t depth);
-    bool saveEntries(const std::vector<std::pair<const Value*, const Value*>>& entries, size_t depth);
+    bool saveItems(const ValueList<const Value*>& items, size_t depth);
+    bool saveEntries(const ValueList<std::pair<const Value*, const Value*>>& entries, size_t depth);
     bool saveTuple(const Value* value, size_t depth);
     bool saveObject(const Value* value, size_t depth);
     bool saveSet(const Value* value, size_t depth);
@@ -204,7 +204,7 @@ bool Writer::fetch(const Value* value)
     return true;
 }
 
-bool Writer::saveItems(const std::vector<const Value*>& items, size_t depth)
+bool Writer::saveItems(const ValueList<const Value*>& items, size_t depth)
 {
     if (items.size() == 1) {
         if (!save(items[0], depth)) return false;
@@ -220,7 +220,7 @@ bool Writer::saveItems(const std::vector<const Value*>& items, size_t depth)
     return true;
 }
 
-bool Writer::saveEntries(const std::vector<std::pair<const Value*, const Value*>>& entries, size_t depth)
+bool Writer::saveEntries(const ValueList<std::pair<const Value*, const Value*>>& entries, size_t depth)
 {
     if (entries.size() == 1) {
         if (!save(entries[0].first, depth) || !save(entries[0].second, depth)) return false;

@@ -213,9 +213,15 @@ private:
         if (count > limits::kMaxPickleContainerLength)
             fail(Status::LimitExceeded, "pickle container longer than the limit kMaxPickleContainerLength", m_opAt);
         Value* value = make(kind);
-        value->items.assign(m_stack.begin() + static_cast<std::ptrdiff_t>(base), m_stack.end());
+        fillList(value->items, m_stack.begin() + static_cast<std::ptrdiff_t>(base), m_stack.end());
         dropFrom(base);
         return value;
+    }
+    // Sets `list` to [first, last) in the arena's memory (no heap block per tuple).
+    template <class It> void fillList(ValueList<const Value*>& list, It first, It last)
+    {
+        m_arena.reserveList(list, static_cast<size_t>(last - first));
+        list.assign(first, last);
     }
 
     template <class T> T read()
@@ -278,8 +284,18 @@ private:
     Value* makeSequence(ValueKind kind, const std::vector<Value*>& items);
     Value* makeObject(ObjectHow how, Value* callable, Value* args, Value* kwargs = nullptr);
     Value* reduce(Value* callable, Value* args);
-    void setItems(Value* target, const std::vector<Value*>& pairs);
-    void appendItems(Value* target, const std::vector<Value*>& items);
+    // `count` values from `values` (key, value, key, value... for setItems), in the arena's memory.
+    void setItems(Value* target, Value* const* values, size_t count);
+    void appendItems(Value* target, Value* const* values, size_t count);
+    // The values above the last MARK go into the object just below it (APPENDS, ADDITEMS, SETITEMS).
+    template <class Apply> void intoValueBelowMark(Apply apply)
+    {
+        size_t base = popMarkBase();
+        // The target sits just below the MARK and must belong to the enclosing frame.
+        if (base == 0 || base - 1 < currentMarkBase()) fail(Status::Corrupt, "pickle stack underflow", m_opAt);
+        apply(m_stack[base - 1], m_stack.data() + base, m_stack.size() - base);
+        dropFrom(base);
+    }
     // Memo indices are dense in practice (0, 1, 2...), so a vector serves them. The vector may grow only while
     // it stays within twice the entries it holds (plus kMemoDenseSlack): indices that step by 65,535 go to the
     // map, so memory follows the number of entries, never the size of an index.
@@ -297,8 +313,12 @@ private:
         if (m_memoCount >= limits::kMaxPickleMemoSize)
             fail(Status::LimitExceeded, "pickle memo grows past the limit kMaxPickleMemoSize", m_opAt);
         if (index < 2 * (m_memoCount + 1) + limits::kMemoDenseSlack) {
-            m_memo.resize(index + 1, nullptr);
-            m_memo[index] = value;
+            if (index == m_memo.size()) { // the usual next index: no fill
+                m_memo.push_back(value);
+            } else {
+                m_memo.resize(index + 1, nullptr);
+                m_memo[index] = value;
+            }
             ++m_memoCount;
             return;
         }
@@ -426,7 +446,7 @@ Value* Machine::makeSequence(ValueKind kind, const std::vector<Value*>& items)
     if (items.size() > limits::kMaxPickleContainerLength)
         fail(Status::LimitExceeded, "pickle container longer than the limit kMaxPickleContainerLength", m_opAt);
     Value* value = make(kind);
-    value->items.assign(items.begin(), items.end());
+    fillList(value->items, items.begin(), items.end());
     return value;
 }
 
@@ -469,24 +489,27 @@ Value* Machine::reduce(Value* callable, Value* args)
     return makeObject(ObjectHow::Reduce, callable, args);
 }
 
-void Machine::setItems(Value* target, const std::vector<Value*>& pairs)
+void Machine::setItems(Value* target, Value* const* values, size_t count)
 {
-    if (pairs.size() % 2 != 0) fail(Status::Corrupt, "pickle SETITEMS has an odd number of values", m_opAt);
+    if (count % 2 != 0) fail(Status::Corrupt, "pickle SETITEMS has an odd number of values", m_opAt);
     if (target->kind != ValueKind::Dict && target->kind != ValueKind::Object)
         fail(Status::Corrupt, "pickle sets items on a value that is not a dict or object", m_opAt);
-    if (target->entries.size() + pairs.size() / 2 > limits::kMaxPickleContainerLength)
+    if (target->entries.size() + count / 2 > limits::kMaxPickleContainerLength)
         fail(Status::LimitExceeded, "pickle dict longer than the limit kMaxPickleContainerLength", m_opAt);
-    for (size_t i = 0; i < pairs.size(); i += 2)
-        target->entries.emplace_back(pairs[i], pairs[i + 1]);
+    m_arena.reserveList(target->entries, target->entries.size() + count / 2);
+    for (size_t i = 0; i < count; i += 2)
+        target->entries.push_back({values[i], values[i + 1]});
 }
 
-void Machine::appendItems(Value* target, const std::vector<Value*>& items)
+void Machine::appendItems(Value* target, Value* const* values, size_t count)
 {
     if (target->kind != ValueKind::List && target->kind != ValueKind::Object && target->kind != ValueKind::Set)
         fail(Status::Corrupt, "pickle appends to a value that is not a list, set or object", m_opAt);
-    if (target->items.size() + items.size() > limits::kMaxPickleContainerLength)
+    if (target->items.size() + count > limits::kMaxPickleContainerLength)
         fail(Status::LimitExceeded, "pickle list longer than the limit kMaxPickleContainerLength", m_opAt);
-    target->items.insert(target->items.end(), items.begin(), items.end());
+    m_arena.reserveList(target->items, target->items.size() + count);
+    for (size_t i = 0; i < count; ++i)
+        target->items.push_back(values[i]);
 }
 
 UnpickleResult Machine::run()
@@ -646,19 +669,20 @@ void Machine::step(uint8_t op)
         push(make(ValueKind::Set));
         break; // EMPTY_SET
     case 'l':
-        push(makeSequence(ValueKind::List, popMark()));
+        push(sequenceFromMark(ValueKind::List));
         break; // LIST
     case 't':
-        push(makeSequence(ValueKind::Tuple, popMark()));
+        push(sequenceFromMark(ValueKind::Tuple));
         break; // TUPLE
     case 0x91:
-        push(makeSequence(ValueKind::FrozenSet, popMark()));
+        push(sequenceFromMark(ValueKind::FrozenSet));
         break; // FROZENSET
     case 0x85:
     case 0x86:
     case 0x87: { // TUPLE1/2/3
         size_t count = op - 0x84u;
         Value* tuple = make(ValueKind::Tuple);
+        m_arena.reserveList(tuple->items, count);
         tuple->items.resize(count);
         for (size_t i = count; i-- > 0;)
             tuple->items[i] = pop();
@@ -666,46 +690,36 @@ void Machine::step(uint8_t op)
         break;
     }
     case 'd': { // DICT
+        size_t base = popMarkBase();
         Value* dict = make(ValueKind::Dict);
-        setItems(dict, popMark());
+        setItems(dict, m_stack.data() + base, m_stack.size() - base);
+        dropFrom(base);
         push(dict);
         break;
     }
     case 'a': { // APPEND
         Value* item = pop();
-        appendItems(top(), {item});
+        appendItems(top(), &item, 1);
         break;
     }
-    case 'e': { // APPENDS
-        std::vector<Value*> items = popMark();
-        appendItems(top(), items);
-        break;
-    }
+    case 'e':    // APPENDS
     case 0x90: { // ADDITEMS
-        std::vector<Value*> items = popMark();
-        appendItems(top(), items);
+        intoValueBelowMark(
+            [this](Value* target, Value* const* values, size_t count) { appendItems(target, values, count); });
         break;
     }
     case 's': { // SETITEM
-        Value* value = pop();
-        Value* key = pop();
-        setItems(top(), {key, value});
+        Value* pair[2];
+        pair[1] = pop();
+        pair[0] = pop();
+        setItems(top(), pair, 2);
         break;
     }
     case 'u': { // SETITEMS
-        size_t base = popMarkBase();
-        size_t count = m_stack.size() - base;
-        if (count % 2 != 0) fail(Status::Corrupt, "pickle SETITEMS has an odd number of values", m_opAt);
-        // The dict sits just below the MARK and must belong to the enclosing frame.
-        if (base == 0 || base - 1 < currentMarkBase()) fail(Status::Corrupt, "pickle stack underflow", m_opAt);
-        Value* target = m_stack[base - 1];
-        if (target->kind != ValueKind::Dict && target->kind != ValueKind::Object)
-            fail(Status::Corrupt, "pickle sets items on a value that is not a dict or object", m_opAt);
-        if (target->entries.size() + count / 2 > limits::kMaxPickleContainerLength)
-            fail(Status::LimitExceeded, "pickle dict longer than the limit kMaxPickleContainerLength", m_opAt);
-        for (size_t i = base; i < m_stack.size(); i += 2)
-            target->entries.emplace_back(m_stack[i], m_stack[i + 1]);
-        dropFrom(base);
+        if (!m_marks.empty() && (m_stack.size() - m_marks.back()) % 2 != 0)
+            fail(Status::Corrupt, "pickle SETITEMS has an odd number of values", m_opAt);
+        intoValueBelowMark(
+            [this](Value* target, Value* const* values, size_t count) { setItems(target, values, count); });
         break;
     }
 
@@ -799,7 +813,7 @@ void Machine::step(uint8_t op)
     case 'Q': { // BINPERSID
         Value* pid = pop();
         Value* value = make(ValueKind::PersistentId);
-        value->items.push_back(pid);
+        fillList(value->items, &pid, &pid + 1);
         m_result.persistentIds.push_back(value);
         push(value);
         break;
@@ -807,7 +821,7 @@ void Machine::step(uint8_t op)
     case 'P': { // PERSID
         Value* pid = makeString(ValueKind::String, readLine());
         Value* value = make(ValueKind::PersistentId);
-        value->items.push_back(pid);
+        fillList(value->items, &pid, &pid + 1);
         m_result.persistentIds.push_back(value);
         push(value);
         break;

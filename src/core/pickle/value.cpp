@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ckpt
 {
@@ -16,6 +17,8 @@ namespace
 constexpr size_t kFirstBlockValues = 64;
 constexpr size_t kHugePageBytes = size_t(2) << 20;
 constexpr size_t kMaxBlockValues = kHugePageBytes / sizeof(Value);
+constexpr size_t kFirstListChunk = size_t(4) << 10;
+constexpr size_t kMaxListChunk = size_t(1) << 20;
 
 } // namespace
 
@@ -31,6 +34,29 @@ ValueArena::~ValueArena()
         else
             ::operator delete(block.values);
     }
+    for (void* chunk : m_listChunks)
+        std::free(chunk);
+}
+
+void* ValueArena::allocateListMemory(size_t bytes)
+{
+    bytes = (bytes + 7) & ~size_t(7); // pointers and pointer pairs: 8-byte alignment
+    if (bytes > m_listLeft) {
+        // A request larger than a chunk gets a chunk of its own; the current chunk's rest stays usable.
+        m_listChunkBytes = m_listChunkBytes ? std::min(2 * m_listChunkBytes, kMaxListChunk) : kFirstListChunk;
+        size_t chunkBytes = std::max(bytes, m_listChunkBytes);
+        m_listChunks.reserve(m_listChunks.size() + 1); // so that recording the chunk cannot throw and leak it
+        void* chunk = std::malloc(chunkBytes);
+        if (!chunk) throw std::bad_alloc();
+        m_listChunks.push_back(chunk);
+        if (chunkBytes > m_listChunkBytes) return chunk;
+        m_listNext = static_cast<char*>(chunk);
+        m_listLeft = chunkBytes;
+    }
+    void* memory = m_listNext;
+    m_listNext += bytes;
+    m_listLeft -= bytes;
+    return memory;
 }
 
 void ValueArena::grow()
@@ -158,7 +184,7 @@ public:
 
 private:
     bool full() const { return m_out.size() > m_max; }
-    void sequence(const char* open, const std::vector<const Value*>& items, const char* close, int depth)
+    void sequence(const char* open, const ValueList<const Value*>& items, const char* close, int depth)
     {
         m_out += open;
         for (size_t i = 0; i < items.size() && !full(); ++i) {
@@ -167,7 +193,7 @@ private:
         }
         m_out += close;
     }
-    void mapping(const char* open, const std::vector<std::pair<const Value*, const Value*>>& entries, const char* close,
+    void mapping(const char* open, const ValueList<std::pair<const Value*, const Value*>>& entries, const char* close,
                  int depth)
     {
         m_out += open;

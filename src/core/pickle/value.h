@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/pickle/valuelist.h"
+
 namespace ckpt
 {
 
@@ -49,9 +51,9 @@ struct Value {
     const Value* args = nullptr;     // Object: the argument tuple
     const Value* kwargs = nullptr;   // Object (NEWOBJ_EX): keyword arguments
     const Value* state = nullptr;    // Object: BUILD state; also for BUILD on non-objects
-    std::vector<const Value*> items; // List, Tuple, Set, FrozenSet, PersistentId; Object: APPENDed items
-    std::vector<std::pair<const Value*, const Value*>> entries; // Dict; Object: SETITEMed pairs
-    uint64_t offset = 0;                                        // byte offset of the opcode that created it
+    ValueList<const Value*> items;   // List, Tuple, Set, FrozenSet, PersistentId; Object: APPENDed items
+    ValueList<std::pair<const Value*, const Value*>> entries; // Dict; Object: SETITEMed pairs
+    uint64_t offset = 0;                                      // byte offset of the opcode that created it
 
     bool isString() const { return kind == ValueKind::String; }
     // None, a bool, a number, a string or bytes: a value with no parts.
@@ -95,6 +97,16 @@ public:
     }
     size_t size() const { return m_count; }
 
+    // Makes room in `list` for at least `needed` elements in the arena's own memory, doubling, so that filling a
+    // list costs no heap block (the space a list outgrows stays with the arena: at most as much again).
+    template <class T> void reserveList(ValueList<T>& list, size_t needed)
+    {
+        if (needed <= list.capacity()) return;
+        size_t capacity = list.capacity() ? 2 * list.capacity() : needed;
+        if (capacity < needed) capacity = needed;
+        list.adoptArenaMemory(static_cast<T*>(allocateListMemory(capacity * sizeof(T))), capacity);
+    }
+
 private:
     struct Block {
         Value* values;
@@ -102,8 +114,14 @@ private:
         bool hugeAligned;
     };
     void grow();
+    void* allocateListMemory(size_t bytes);
 
     std::vector<Block> m_blocks;
+    // Element arrays of the lists above, bump-allocated from chunks that double up to kMaxListChunk bytes.
+    std::vector<void*> m_listChunks;
+    char* m_listNext = nullptr;
+    size_t m_listLeft = 0;
+    size_t m_listChunkBytes = 0;
     Value* m_current = nullptr;
     size_t m_capacity = 0; // of the current block
     size_t m_used = 0;     // constructed in the current block
