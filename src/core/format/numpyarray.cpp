@@ -16,12 +16,6 @@ bool isMultiarray(const Value* g, const char* name)
            (g->text == "numpy.core.multiarray" || g->text == "numpy._core.multiarray");
 }
 
-const ValueList<const Value*>& itemsOf(const Value* v)
-{
-    static const ValueList<const Value*> empty;
-    return v && (v->kind == ValueKind::Tuple || v->kind == ValueKind::List) ? v->items : empty;
-}
-
 // numpy's type string ('f8', 'i4', 'b1', 'c16') as a torch dtype; nullopt for object/str/void/datetime.
 std::optional<DType> dtypeFromTypeString(std::string_view s)
 {
@@ -69,10 +63,10 @@ NumpyDType readDType(const Value* v)
     if (!v || v->kind != ValueKind::Object) return out;
     const Value* cls = v->callableGlobal();
     if (!cls || cls->text != "numpy" || cls->text2 != "dtype") return out;
-    const ValueList<const Value*>& args = itemsOf(v->args);
+    const ValueList<const Value*>& args = sequenceItems(v->args);
     if (args.empty() || !args[0]->isString()) return out;
     out.dtype = dtypeFromTypeString(args[0]->text);
-    const ValueList<const Value*>& state = itemsOf(v->state);
+    const ValueList<const Value*>& state = sequenceItems(v->state);
     if (state.size() >= 2 && state[1]->isString() && state[1]->text.size() == 1) out.byteOrder = state[1]->text[0];
     // names/fields (state[3], state[4]) set: a structured record type, not a plain number.
     if (state.size() >= 5 && (state[3]->kind != ValueKind::None || state[4]->kind != ValueKind::None))
@@ -91,14 +85,14 @@ bool isNumpyArrayNode(const Value* v)
 {
     if (!v || v->kind != ValueKind::Object || v->how != ObjectHow::Reduce) return false;
     const Value* fn = v->callableGlobal();
-    const ValueList<const Value*>& args = itemsOf(v->args);
+    const ValueList<const Value*>& args = sequenceItems(v->args);
     if (isMultiarray(fn, "scalar")) {
         NumpyDType d = args.size() == 2 ? readDType(args[0]) : NumpyDType{};
         return d.dtype && !d.structured && rawBytes(args[1]);
     }
     if (!isMultiarray(fn, "_reconstruct")) return false;
     if (args.empty() || !args[0] || !args[0]->isGlobal("numpy", "ndarray")) return false;
-    const ValueList<const Value*>& state = itemsOf(v->state);
+    const ValueList<const Value*>& state = sequenceItems(v->state);
     if (state.size() != 5) return false;
     NumpyDType d = readDType(state[2]);
     return d.dtype && !d.structured && rawBytes(state[4]);
@@ -107,7 +101,7 @@ bool isNumpyArrayNode(const Value* v)
 NumpyArray readNumpyArray(const Value* v)
 {
     NumpyArray out;
-    const ValueList<const Value*>& args = itemsOf(v->args);
+    const ValueList<const Value*>& args = sequenceItems(v->args);
     const Value* dtypeNode = nullptr;
     const std::string* raw = nullptr;
     bool fortran = false;
@@ -115,7 +109,7 @@ NumpyArray readNumpyArray(const Value* v)
         dtypeNode = args[0];
         raw = rawBytes(args[1]);
     } else {
-        const ValueList<const Value*>& state = itemsOf(v->state);
+        const ValueList<const Value*>& state = sequenceItems(v->state);
         dtypeNode = state[2];
         raw = rawBytes(state[4]);
         fortran = state[3]->kind == ValueKind::Bool && state[3]->boolean;

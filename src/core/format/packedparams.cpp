@@ -19,12 +19,6 @@ bool isQuantizedRebuild(const Value* v)
     return fn && fn->text == "torch._utils" && fn->text2 == "_rebuild_qtensor";
 }
 
-const ValueList<const Value*>& itemsOf(const Value* v)
-{
-    static const ValueList<const Value*> empty;
-    return v && (v->kind == ValueKind::Tuple || v->kind == ValueKind::List) ? v->items : empty;
-}
-
 } // namespace
 
 bool isPackedParamsObject(const Value* v)
@@ -38,7 +32,7 @@ std::vector<std::pair<std::string, const Value*>> packedParamsTensors(const Valu
 {
     std::vector<std::pair<std::string, const Value*>> out;
     if (!isPackedParamsObject(v)) return out;
-    const ValueList<const Value*>& state = itemsOf(v->state);
+    const ValueList<const Value*>& state = sequenceItems(v->state);
     const Value* weight = nullptr;
     const Value* bias = nullptr;
     if (state.size() == 2) { // linear: (weight, bias)
@@ -46,7 +40,7 @@ std::vector<std::pair<std::string, const Value*>> packedParamsTensors(const Valu
         bias = state[1];
     } else if (state.size() == 3) { // conv: (version, tensors, optional tensors)
         for (const Value* part : {state[1], state[2]})
-            for (const Value* item : itemsOf(part)) {
+            for (const Value* item : sequenceItems(part)) {
                 if (!weight && isQuantizedRebuild(item))
                     weight = item;
                 else if (weight && !bias && part == state[2] && item != weight && isTensor(item))

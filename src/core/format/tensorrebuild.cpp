@@ -38,12 +38,6 @@ bool isRebuildGlobal(const Value* g)
     return false;
 }
 
-const ValueList<const Value*>& tupleItems(const Value* v)
-{
-    static const ValueList<const Value*> empty;
-    return v && (v->kind == ValueKind::Tuple || v->kind == ValueKind::List) ? v->items : empty;
-}
-
 bool readBool(const Value* v)
 {
     return v && v->kind == ValueKind::Bool && v->boolean;
@@ -132,7 +126,7 @@ TensorRebuilder::Prototype TensorRebuilder::parse(const Value* node, size_t nest
 void TensorRebuilder::parseCall(const Value* function, const Value* args, Prototype& proto, size_t nesting)
 {
     TensorInfo& info = proto.info;
-    const ValueList<const Value*>& a = tupleItems(args);
+    const ValueList<const Value*>& a = sequenceItems(args);
     // A view, not a copy: this runs once per tensor, and "_rebuild_tensor_v2" is too long for a string's own buffer.
     const std::string_view name =
         function && function->kind == ValueKind::Global ? std::string_view(function->text2) : std::string_view();
@@ -170,7 +164,7 @@ void TensorRebuilder::parseCall(const Value* function, const Value* args, Protot
     if (name == "_rebuild_qtensor" && a.size() >= 7) { // (storage, offset, size, stride, qparams, rg, hooks)
         parseStrided(a, 2, proto, std::nullopt);
         info.requiresGrad = readBool(a[5]);
-        const ValueList<const Value*>& q = tupleItems(a[4]);
+        const ValueList<const Value*>& q = sequenceItems(a[4]);
         if (!q.empty() && q[0] && q[0]->kind == ValueKind::Global) info.quant.scheme = q[0]->text2;
         if (info.quant.scheme == "per_tensor_affine" && q.size() >= 3) {
             info.quant.scale = q[1]->kind == ValueKind::Float ? q[1]->real : static_cast<double>(q[1]->integer);
@@ -184,7 +178,7 @@ void TensorRebuilder::parseCall(const Value* function, const Value* args, Protot
     }
     if ((name == "_rebuild_sparse_tensor" || name == "_rebuild_sparse_csr_tensor") && a.size() >= 2) {
         std::string layout = layoutText(a[0]);
-        const ValueList<const Value*>& data = tupleItems(a[1]);
+        const ValueList<const Value*>& data = sequenceItems(a[1]);
         static const char* const cooParts[] = {"indices", "values"};
         static const char* const compressedParts[] = {"compressed_indices", "plain_indices", "values"};
         bool coo = layout == "torch.sparse_coo";
@@ -261,7 +255,7 @@ int TensorRebuilder::storageFor(const Value* pid, std::optional<DType> dtypeOver
                                   "tensor storages are plain ('storage', ...) tuples, not persistent "
                                   "ids: torch.load fails on such a file; the bytes are read anyway"});
     }
-    const ValueList<const Value*>& t = tupleItems(bareTuple ? pid : pid->items[0]);
+    const ValueList<const Value*>& t = sequenceItems(bareTuple ? pid : pid->items[0]);
     if (t.size() < 5 || !t[0]->isString() || t[0]->text != "storage" || t[1]->kind != ValueKind::Global ||
         !t[2]->isString() || !t[3]->isString() || t[4]->kind != ValueKind::Int) {
         info.problem = "tensor storage id is not ('storage', type, key, location, numel)";

@@ -83,6 +83,12 @@ const Value* Value::find(const std::string& key) const
     return nullptr;
 }
 
+const ValueList<const Value*>& sequenceItems(const Value* v)
+{
+    static const ValueList<const Value*> empty;
+    return v && (v->kind == ValueKind::Tuple || v->kind == ValueKind::List) ? v->items : empty;
+}
+
 namespace
 {
 

@@ -73,6 +73,10 @@ struct Value {
     const Value* find(const std::string& key) const;
 };
 
+// The items of a tuple or list; an empty list for any other value, nullptr included (rebuild arguments read
+// positionally from a file that may put anything there).
+const ValueList<const Value*>& sequenceItems(const Value* v);
+
 // Owns every Value of one document. Stable addresses, freed together; cycles are harmless. Values are
 // constructed in place in blocks that double up to 2 MiB, so a pickle of a million values costs a few
 // dozen allocations (std::deque made one 512-byte chunk per two Values). Full-size blocks are 2 MiB
