@@ -109,6 +109,28 @@ def changed_rank(unit, changed):
     return 1 if "src/" + rel[:-4] + ".h" in changed else 2
 
 
+def expand_unity(entries):
+    """A unity build (cmake/CkptHelpers.cmake) lists its generated unity_N_cxx.cxx batches in compile_commands.json,
+    not the sources: each batch becomes one entry per source it includes, with the batch's flags."""
+    out = []
+    for e in entries:
+        batch = os.path.join(e["directory"], e["file"])
+        if not re.search(r"/Unity/unity_\d+_cxx\.cxx$", batch):
+            out.append(e)
+            continue
+        with open(batch) as f:
+            for line in f:
+                m = re.match(r'#include "(.+\.cpp)"', line)
+                if m:
+                    unit = dict(e, file=m.group(1))
+                    if "command" in unit:
+                        unit["command"] = unit["command"].replace(e["file"], m.group(1))
+                    else:
+                        unit["arguments"] = [m.group(1) if a == e["file"] else a for a in unit["arguments"]]
+                    out.append(unit)
+    return out
+
+
 def last_commit_times(source):
     """path (relative to the source) -> commit time of its newest change, from one pass over the history."""
     r = subprocess.run(["git", "-C", source, "log", "--format=%ct", "--name-only", "--", "src"], capture_output=True,
@@ -158,7 +180,8 @@ def main():
         print("lint: %s is missing (configure with -DCMAKE_EXPORT_COMPILE_COMMANDS=ON)" % db)
         return 1
     src = os.path.join(source, "src") + os.sep
-    entries = [e for e in json.load(open(db))
+    all_units = expand_unity(json.load(open(db)))
+    entries = [e for e in all_units
                if os.path.realpath(os.path.join(e["directory"], e["file"])).startswith(src)
                and e["file"].endswith(".cpp") and "_autogen" not in e["file"]
                and re.search(args.only, e["file"])]
@@ -166,6 +189,10 @@ def main():
     salt = version + open(os.path.join(source, ".clang-tidy"), "rb").read()
     cache = os.path.join(args.build, "lint-cache")
     os.makedirs(cache, exist_ok=True)
+    # clang-tidy finds a unit's flags in a compile_commands.json: one that names the sources of the unity batches.
+    with open(os.path.join(cache, "compile_commands.json.tmp"), "w") as f:
+        json.dump(all_units, f)
+    os.replace(os.path.join(cache, "compile_commands.json.tmp"), os.path.join(cache, "compile_commands.json"))
 
     times = last_commit_times(source)
     entries.sort(key=lambda e: unit_order(e["file"], changed_files(source), times))
@@ -179,7 +206,7 @@ def main():
             return entry["file"], json.load(open(stamp)), True
         if args.budget and time.time() - started > args.budget:
             return entry["file"], None, False
-        r = subprocess.run([args.clang_tidy, "-p", args.build, "--quiet", entry["file"]], capture_output=True,
+        r = subprocess.run([args.clang_tidy, "-p", cache, "--quiet", entry["file"]], capture_output=True,
                            text=True)
         findings = []
         for line in r.stdout.splitlines():
