@@ -189,14 +189,14 @@ void OverviewPanel::setDocument(CheckpointPtr doc)
     m_chart->chart()->addSeries(series);
     auto* y = new QBarCategoryAxis;
     y->append(names);
-    // Qt Charts sizes the category axis before the chart has its final width and then elides every name to "...";
-    // names are cut to kMaxBarLabel above instead.
-    y->setTruncateLabels(false);
     auto* x = new QValueAxis;
     x->setRange(0, top * 1.05 + 1e-6);
     x->setLabelFormat(QStringLiteral("%.3g"));
     x->setTitleText(tr("MiB per top-level module"));
     for (QAbstractAxis* axis : std::initializer_list<QAbstractAxis*>{x, y}) {
+        // Qt Charts sizes the axes before the chart has its final width and then elides every label to "...";
+        // module names are cut to kMaxBarLabel above instead, and the numbers are short.
+        axis->setTruncateLabels(false);
         axis->setLabelsBrush(palette().color(QPalette::Text));
         axis->setTitleBrush(palette().color(QPalette::Text));
         axis->setGridLineColor(palette().color(QPalette::Mid));
