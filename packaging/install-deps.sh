@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ pkg-config ccache clang libclang-rt-14-dev clang-format clang-tidy
+  cmake ninja-build g++ pkg-config ccache clang lld libclang-rt-14-dev clang-format clang-tidy
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins libgl1-mesa-dev libxkbcommon-dev
   libtorch-dev python3-torch python3-torchvision
   zlib1g-dev nlohmann-json3-dev libcli11-dev libxxhash-dev libdeflate-dev

@@ -27,17 +27,20 @@ start_all=$(date +%s)
 
 # CPU seconds (user + system) of all waited-for children so far, from the shell's `times`: on a shared machine the
 # wall time depends on the neighbours, the CPU time much less.
-children_cpu() {
-    times | tail -n 1 | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+read_children_cpu() { # sets CHILDREN_CPU
+    # `times` inside a pipe or $(...) would report that subshell, which has no children: it writes from this shell.
+    times >"$times_file"
+    CHILDREN_CPU=$(tail -n 1 "$times_file" | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
 }
+times_file=$(mktemp)
 cpu_mark=0
 
 record() { # name start rc
     names+=("$1")
     seconds+=($(($(date +%s) - $2)))
-    local now_cpu=$(children_cpu)
-    cpu+=($((now_cpu - cpu_mark)))
-    cpu_mark=$now_cpu
+    read_children_cpu
+    cpu+=($((CHILDREN_CPU - cpu_mark)))
+    cpu_mark=$CHILDREN_CPU
     if [ "$3" -eq 0 ]; then results+=("ok"); else results+=("FAILED (exit $3)"); failed=1; fi
 }
 
@@ -48,7 +51,9 @@ report() {
     for i in "${!names[@]}"; do
         printf '  %-24s %6d s %7d s  %s\n' "${names[$i]}" "${seconds[$i]}" "${cpu[$i]}" "${results[$i]}"
     done
-    printf '  %-24s %6d s %7d s\n' "total" $(($(date +%s) - start_all)) "$(children_cpu)"
+    read_children_cpu
+    printf '  %-24s %6d s %7d s\n' "total" $(($(date +%s) - start_all)) "$CHILDREN_CPU"
+    rm -f "$times_file"
 }
 trap report EXIT
 
