@@ -2,8 +2,6 @@
 
 #include <set>
 
-#include <QHBoxLayout>
-#include <QLabel>
 #include <QStyle>
 
 #include "core/distributed/layout.h"
@@ -58,33 +56,12 @@ uint64_t directoryBytes(const Checkpoint& doc)
     return total;
 }
 
-DirectoryBanner::DirectoryBanner(QWidget* parent) : QFrame(parent)
-{
-    setObjectName(QStringLiteral("directoryBanner"));
-    setAutoFillBackground(true);
-    auto* layout = new QHBoxLayout(this);
-    layout->setContentsMargins(8, 6, 8, 6);
-    m_icon = new QLabel(this);
-    m_label = new QLabel(this);
-    m_label->setWordWrap(true);
-    m_label->setTextFormat(Qt::RichText);
-    m_label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_label->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
-    layout->addWidget(m_icon);
-    layout->addWidget(m_label, 1);
-    hide();
-}
+DirectoryBanner::DirectoryBanner(QWidget* parent) : MessageStrip(QStringLiteral("directoryBanner"), parent) {}
 
 void DirectoryBanner::clear()
 {
     m_problems = false;
-    m_label->clear();
-    hide();
-}
-
-QString DirectoryBanner::text() const
-{
-    return m_label->text();
+    hideMessage();
 }
 
 void DirectoryBanner::showFor(const Checkpoint& doc)
@@ -124,20 +101,9 @@ void DirectoryBanner::showFor(const Checkpoint& doc)
         html += QLatin1Char(' ') +
                 tr("Every tensor is complete; File > Consolidate into One File writes them into one file.");
     }
-    m_label->setText(html);
-    QPalette pal = palette();
-    if (m_problems) {
-        pal.setColor(QPalette::Window, QColor(0xf0, 0xc0, 0x40));
-        pal.setColor(QPalette::WindowText, Qt::black);
-    } else {
-        pal.setColor(QPalette::Window, palette().color(QPalette::AlternateBase));
-        pal.setColor(QPalette::WindowText, palette().color(QPalette::Text));
-    }
-    setPalette(pal);
-    m_label->setPalette(pal);
-    m_icon->setPixmap(
-        style()->standardIcon(m_problems ? QStyle::SP_MessageBoxWarning : QStyle::SP_DirIcon).pixmap(24, 24));
-    show();
+    showMessage(html, m_problems ? QColor(0xf0, 0xc0, 0x40) : palette().color(QPalette::AlternateBase),
+                m_problems ? QColor(Qt::black) : palette().color(QPalette::Text),
+                style()->standardIcon(m_problems ? QStyle::SP_MessageBoxWarning : QStyle::SP_DirIcon));
 }
 
 } // namespace ckpt::app

@@ -1,10 +1,7 @@
 #pragma once
 
-#include <QFrame>
-
+#include "app/messagestrip.h"
 #include "core/model/checkpoint.h"
-
-class QLabel;
 
 namespace ckpt::app
 {
@@ -13,7 +10,7 @@ namespace ckpt::app
 // data-parallel world size, tag, layout version), how many tensors in how many rank files, and in amber the
 // directory's problems (a missing or truncated rank file, a damaged chunk, an unsupported variant) with the
 // tensors they leave incomplete. Hidden for a single file.
-class DirectoryBanner : public QFrame
+class DirectoryBanner : public MessageStrip
 {
     Q_OBJECT
 public:
@@ -22,11 +19,8 @@ public:
     void showFor(const Checkpoint& doc);
     void clear();
     bool hasProblems() const { return m_problems; }
-    QString text() const;
 
 private:
-    QLabel* m_icon = nullptr;
-    QLabel* m_label = nullptr;
     bool m_problems = false;
 };
 

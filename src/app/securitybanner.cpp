@@ -1,7 +1,5 @@
 #include "app/securitybanner.h"
 
-#include <QHBoxLayout>
-#include <QLabel>
 #include <QStyle>
 
 #include "models/formatting.h"
@@ -17,33 +15,12 @@ using models::q;
 
 } // namespace
 
-SecurityBanner::SecurityBanner(QWidget* parent) : QFrame(parent)
-{
-    setObjectName(QStringLiteral("securityBanner"));
-    setAutoFillBackground(true);
-    auto* layout = new QHBoxLayout(this);
-    layout->setContentsMargins(8, 6, 8, 6);
-    m_icon = new QLabel(this);
-    m_label = new QLabel(this);
-    m_label->setWordWrap(true);
-    m_label->setTextFormat(Qt::RichText);
-    m_label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_label->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
-    layout->addWidget(m_icon);
-    layout->addWidget(m_label, 1);
-    hide();
-}
+SecurityBanner::SecurityBanner(QWidget* parent) : MessageStrip(QStringLiteral("securityBanner"), parent) {}
 
 void SecurityBanner::clear()
 {
     m_dangerous = false;
-    m_label->clear();
-    hide();
-}
-
-QString SecurityBanner::text() const
-{
-    return m_label->text();
+    hideMessage();
 }
 
 void SecurityBanner::showFor(const Checkpoint& doc, int payloadRows)
@@ -81,16 +58,9 @@ void SecurityBanner::showFor(const Checkpoint& doc, int payloadRows)
             html += QStringLiteral("<br>") +
                     tr("... and %1 more under Security and findings.").arg(problems.size() - shown);
     }
-    m_label->setText(html);
-    QPalette pal = palette();
-    const QColor back = m_dangerous ? QColor(0xb0, 0x10, 0x10) : QColor(0xf0, 0xc0, 0x40);
-    pal.setColor(QPalette::Window, back);
-    pal.setColor(QPalette::WindowText, m_dangerous ? Qt::white : Qt::black);
-    setPalette(pal);
-    m_label->setPalette(pal);
-    m_icon->setPixmap(m_dangerous ? models::StatusColors::dangerIcon().pixmap(24, 24)
-                                  : style()->standardIcon(QStyle::SP_MessageBoxWarning).pixmap(24, 24));
-    show();
+    showMessage(html, m_dangerous ? QColor(0xb0, 0x10, 0x10) : QColor(0xf0, 0xc0, 0x40),
+                m_dangerous ? Qt::white : Qt::black,
+                m_dangerous ? models::StatusColors::dangerIcon() : style()->standardIcon(QStyle::SP_MessageBoxWarning));
 }
 
 } // namespace ckpt::app

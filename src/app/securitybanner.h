@@ -1,10 +1,7 @@
 #pragma once
 
-#include <QFrame>
-
+#include "app/messagestrip.h"
 #include "core/model/checkpoint.h"
-
-class QLabel;
 
 namespace ckpt::app
 {
@@ -12,7 +9,7 @@ namespace ckpt::app
 // The strip above everything else that says what is wrong with a file before anything else is read: red for a
 // file that imports code torch.load would run (with how many rows in the tree hold the payload), amber for a
 // file with findings (what torch would refuse or warn about). Hidden for a clean file.
-class SecurityBanner : public QFrame
+class SecurityBanner : public MessageStrip
 {
     Q_OBJECT
 public:
@@ -21,11 +18,8 @@ public:
     void showFor(const Checkpoint& doc, int payloadRows);
     void clear();
     bool isDangerous() const { return m_dangerous; }
-    QString text() const;
 
 private:
-    QLabel* m_icon = nullptr;
-    QLabel* m_label = nullptr;
     bool m_dangerous = false;
 };
 
