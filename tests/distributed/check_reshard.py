@@ -14,7 +14,6 @@
 Prints the first difference and exits 1, or prints "ok" and exits 0.
 """
 import collections
-import dataclasses
 import os
 import sys
 import tempfile
@@ -23,28 +22,9 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-
-def import_shard_checkpoint():
-    """torch 1.13 fails to import this package on Python 3.11 (pytorch/pytorch#91795): TensorProperties is a
-    dataclass used as a field default. Making that one class hashable while torch defines it lets the import
-    through; loading does not depend on it (the same workaround as tests/fixtures/distributed/dcp113.py)."""
-    original = dataclasses.dataclass
-
-    def patched(cls=None, **kwargs):
-        def wrap(c):
-            if c.__name__ == "TensorProperties":
-                kwargs["unsafe_hash"] = True
-            return original(c, **kwargs)
-        return wrap(cls) if cls is not None else wrap
-
-    dataclasses.dataclass = patched
-    try:
-        import torch.distributed._shard.checkpoint as dcp
-        from torch.distributed._shard import sharded_tensor
-        from torch.distributed._shard.sharding_spec import ChunkShardingSpec
-    finally:
-        dataclasses.dataclass = original
-    return dcp, sharded_tensor, ChunkShardingSpec
+# The Python 3.11 import workaround for torch 1.13's sharded checkpoint package, shared with the fixture generator.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "distributed"))
+from dcp113 import import_shard_checkpoint  # noqa: E402
 
 
 def make(path):
