@@ -430,6 +430,14 @@ bool ExportDialog::startExport()
         }
         return outcome;
     };
+    runInWorker(std::move(job));
+    return true;
+}
+
+// Runs an export job in the pool; finish() reports its outcome. An exception that escapes the job becomes the
+// outcome's message (guardedWorker), never a crash of the window.
+void ExportDialog::runInWorker(std::function<std::shared_ptr<Outcome>()> job)
+{
     m_watcher = new QFutureWatcher<std::shared_ptr<Outcome>>(this);
     connect(m_watcher, &QFutureWatcherBase::finished, this, &ExportDialog::finish);
     m_watcher->setFuture(QtConcurrent::run(guardedWorker(std::move(job), [](const Error& error) {
@@ -437,7 +445,6 @@ bool ExportDialog::startExport()
         outcome->message = workerErrorText(error);
         return outcome;
     })));
-    return true;
 }
 
 void ExportDialog::startConsolidation(const QString& out, ExportFormat format, bool force)
@@ -466,13 +473,7 @@ void ExportDialog::startConsolidation(const QString& out, ExportFormat format, b
         }
         return outcome;
     };
-    m_watcher = new QFutureWatcher<std::shared_ptr<Outcome>>(this);
-    connect(m_watcher, &QFutureWatcherBase::finished, this, &ExportDialog::finish);
-    m_watcher->setFuture(QtConcurrent::run(guardedWorker(std::move(job), [](const Error& error) {
-        auto outcome = std::make_shared<Outcome>();
-        outcome->message = workerErrorText(error);
-        return outcome;
-    })));
+    runInWorker(std::move(job));
 }
 
 void ExportDialog::cancelExport()

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include <QDialog>
@@ -73,6 +74,7 @@ private:
     void setupConsolidation();
     void updateConsolidationPlan();
     void startConsolidation(const QString& out, ExportFormat format, bool force);
+    void runInWorker(std::function<std::shared_ptr<Outcome>()> job);
 
     std::unique_ptr<Ui::ExportDialog> m_ui;
     CheckpointPtr m_doc;
