@@ -16,5 +16,5 @@ target_include_directories(ckpt_catalog_data PUBLIC ${CMAKE_CURRENT_LIST_DIR}/ca
 if(CKPT_PYTHON)
     add_test(NAME catalog_up_to_date
              COMMAND ${CKPT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/catalog/generate_catalog.py --check ${CKPT_CATALOG_BLOB})
-    set_tests_properties(catalog_up_to_date PROPERTIES LABELS core TIMEOUT 120)
+    set_tests_properties(catalog_up_to_date PROPERTIES LABELS data TIMEOUT 120)
 endif()

@@ -7,7 +7,8 @@
 #   configure     cmake, once per tree
 #   build         every target of the normal tree (ccache: a one-file change rebuilds one file and relinks)
 #   fixtures      tests/fixtures/generate.py through `ctest -R generate_fixtures` (skips work when up to date)
-#   tests         every ctest of the normal tree but the instrumented one
+#   tests         every ctest of the normal tree but the instrumented one (the core and cli tests are built and
+#                 run only in the instrumented tree, sanitized: tests/CMakeLists.txt, CKPT_CORE_TESTS_SANITIZED_ONLY)
 #   lint          clang-format and clang-tidy (tests/lint; clang-tidy rechecks only units that changed)
 #   instrumented  one clang ASan + UBSan + libFuzzer tree: core and cli tests sanitized, then the fuzz smoke run
 #
@@ -72,7 +73,7 @@ werror=OFF
 
 run_phase deps packaging/install-deps.sh || exit 1
 run_phase configure cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
-    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCKPT_WERROR=$werror || exit 1
+    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCKPT_WERROR=$werror -DCKPT_CORE_TESTS_SANITIZED_ONLY=ON || exit 1
 
 fixtures_log="$BUILD_DIR/make-test-fixtures.log"
 fixtures_start=$(date +%s)
