@@ -1,4 +1,3 @@
-#include <QProcess>
 #include <QtTest>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <vector>
 
 #include "core/analysis/architecturecatalog.h"
+#include "support/runprocess.h"
 
 using namespace ckpt;
 
@@ -257,11 +257,9 @@ void TestArchitectureCatalog::equalsTorchvision_data()
 void TestArchitectureCatalog::equalsTorchvision()
 {
     QFETCH(QString, name);
-    QProcess python;
-    python.start(CKPT_PYTHON, {"-c", kDumpScript, name});
-    QVERIFY2(python.waitForFinished(180000), "python did not finish");
-    QVERIFY2(python.exitCode() == 0, python.readAllStandardError().constData());
-    Result<ArchitectureSpec> truth = architectureFromJson(python.readAllStandardOutput().toStdString(), "torch");
+    const test::ByteRun python = test::runPythonBytes(kDumpScript, {name}, 180000);
+    QVERIFY2(python.exitCode == 0, python.err.constData());
+    Result<ArchitectureSpec> truth = architectureFromJson(python.out.toStdString(), "torch");
     QVERIFY2(truth.ok(), truth.ok() ? "" : truth.error().detail.c_str());
     Result<ArchitectureSpec> ours = catalogSpec(name.toStdString());
     QVERIFY(ours.ok());

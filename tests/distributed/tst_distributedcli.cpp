@@ -48,7 +48,7 @@ private slots:
                  << "safetensors";
         ProcessResult r = runCkpt(args);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        ProcessResult check = runProcess("/usr/bin/python3", {CKPT_CHECK_EXPORT, out, dir(name) + ".expected.pt"});
+        ProcessResult check = decoded(runPythonFile(CKPT_CHECK_EXPORT, {out, dir(name) + ".expected.pt"}));
         QVERIFY2(check.exitCode == 0, qPrintable(check.err + check.out));
     }
 

@@ -4,36 +4,9 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QProcess>
 
 namespace exporttest
 {
-
-namespace
-{
-
-Run runProcess(const QString& program, const QStringList& args, int timeoutMs)
-{
-    QProcess process;
-    process.start(program, args);
-    Run run;
-    if (!process.waitForStarted(30000)) {
-        run.err = "could not start " + program.toUtf8();
-        return run;
-    }
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        run.err = "timed out: " + program.toUtf8();
-        return run;
-    }
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    return run;
-}
-
-} // namespace
 
 QString fixturePath(const QString& file)
 {
@@ -43,12 +16,12 @@ QString fixturePath(const QString& file)
 
 Run python(const QString& code, const QStringList& args, int timeoutMs)
 {
-    return runProcess(QStringLiteral(CKPT_PYTHON), QStringList{"-c", code} + args, timeoutMs);
+    return ckpt::test::runPythonBytes(code, args, timeoutMs);
 }
 
 Run ckpt(const QStringList& args, int timeoutMs)
 {
-    return runProcess(QStringLiteral(CKPT_EXE), args, timeoutMs);
+    return ckpt::test::runProcessBytes(QStringLiteral(CKPT_EXE), args, timeoutMs);
 }
 
 QByteArray fileDigest(const QString& path)

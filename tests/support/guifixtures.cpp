@@ -1,8 +1,8 @@
 #include "support/guifixtures.h"
+#include "support/runprocess.h"
 
 #include <QDir>
 #include <QFile>
-#include <QProcess>
 #include <QtGlobal>
 
 namespace ckpt::testing
@@ -32,17 +32,9 @@ nlohmann::json guiTruth(const QString& name)
 
 int runPython(const QString& code, const QStringList& args, QString* output, int timeoutMs)
 {
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(QStringLiteral(CKPT_PYTHON), QStringList{QStringLiteral("-c"), code} + args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        if (output) *output = QStringLiteral("timed out");
-        return -1;
-    }
-    if (output) *output = QString::fromLocal8Bit(p.readAll());
-    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    const test::ByteRun run = test::runPythonBytes(code, args, timeoutMs);
+    if (output) *output = QString::fromLocal8Bit(run.err + run.out);
+    return run.exitCode;
 }
 
 } // namespace ckpt::testing

@@ -15,7 +15,7 @@ QString guiFixture(const QString& file);           // <fixture dir>/<file>
 CheckpointPtr loadGuiFixture(const QString& file); // nullptr (and a warning) when it does not load
 // <fixture dir>/<name>.truth.json, parsed (null when missing).
 nlohmann::json guiTruth(const QString& name);
-// Runs /usr/bin/python3 with `code` and the arguments; returns its exit code, stderr/stdout in *output.
+// Runs `code` in the Python oracle (support/runprocess.h); returns its exit code, stderr then stdout in *output.
 int runPython(const QString& code, const QStringList& args, QString* output = nullptr, int timeoutMs = 120000);
 
 } // namespace ckpt::testing

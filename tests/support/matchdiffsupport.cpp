@@ -1,7 +1,6 @@
 #include "support/matchdiffsupport.h"
 
 #include <QFile>
-#include <QProcess>
 
 #include <fstream>
 
@@ -27,23 +26,6 @@ nlohmann::json readJson(const QString& path)
     std::ifstream in(path.toStdString());
     if (!in) return nullptr;
     return nlohmann::json::parse(in, nullptr, false);
-}
-
-ProcessResult run(const QString& program, const QStringList& arguments, int timeoutMs)
-{
-    QProcess process;
-    process.start(program, arguments);
-    ProcessResult result;
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        result.err = "timed out or failed to start: " + program.toUtf8();
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = process.readAllStandardOutput();
-    result.err = process.readAllStandardError();
-    return result;
 }
 
 } // namespace
@@ -75,12 +57,12 @@ std::vector<std::string> truthKeys(const QString& name)
 
 ProcessResult runPython(const QString& code, int timeoutMs)
 {
-    return run(QStringLiteral(CKPT_PYTHON), {"-c", code}, timeoutMs);
+    return ckpt::test::runPythonBytes(code, {}, timeoutMs);
 }
 
 ProcessResult runCkpt(const QStringList& arguments, int timeoutMs)
 {
-    return run(QStringLiteral(CKPT_EXE), arguments, timeoutMs);
+    return ckpt::test::runProcessBytes(QStringLiteral(CKPT_EXE), arguments, timeoutMs);
 }
 
 } // namespace matchdiff

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/runprocess.h"
+
 // Helpers of the match/diff tests: fixture paths from the generated manifest, the truth files, and runs of
 // the Python oracle and of the ckpt binary.
 namespace matchdiff
@@ -18,12 +20,8 @@ nlohmann::json truth(const QString& name);
 // Keys of the truth's first weight set, in order.
 std::vector<std::string> truthKeys(const QString& name);
 
-struct ProcessResult {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-// Runs /usr/bin/python3 -c code (the test oracle); waits up to `timeoutMs`.
+using ProcessResult = ckpt::test::ByteRun;
+// Runs `code` in the Python oracle (support/runprocess.h); waits up to `timeoutMs`.
 ProcessResult runPython(const QString& code, int timeoutMs = 120000);
 // Runs the ckpt binary under test.
 ProcessResult runCkpt(const QStringList& arguments, int timeoutMs = 120000);

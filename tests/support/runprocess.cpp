@@ -5,13 +5,13 @@
 namespace ckpt::test
 {
 
-ProcessResult runProcess(const QString& program, const QStringList& args, int timeoutMs)
+ByteRun runProcessBytes(const QString& program, const QStringList& args, int timeoutMs)
 {
     QProcess process;
     process.start(program, args);
-    ProcessResult result;
+    ByteRun result;
     if (!process.waitForStarted(timeoutMs)) {
-        result.err = "could not start " + program;
+        result.err = "could not start " + program.toUtf8();
         return result;
     }
     process.closeWriteChannel();
@@ -21,10 +21,21 @@ ProcessResult runProcess(const QString& program, const QStringList& args, int ti
         process.waitForFinished();
     }
     result.crashed = process.exitStatus() == QProcess::CrashExit;
-    result.exitCode = process.exitCode();
-    result.out = QString::fromUtf8(process.readAllStandardOutput());
-    result.err = QString::fromUtf8(process.readAllStandardError());
+    if (!result.timedOut && !result.crashed) result.exitCode = process.exitCode();
+    result.out = process.readAllStandardOutput();
+    result.err = process.readAllStandardError();
+    if (result.timedOut) result.err += "\ntimed out: " + program.toUtf8();
     return result;
+}
+
+ProcessResult decoded(const ByteRun& run)
+{
+    return {run.exitCode, run.crashed, run.timedOut, QString::fromUtf8(run.out), QString::fromUtf8(run.err)};
+}
+
+ProcessResult runProcess(const QString& program, const QStringList& args, int timeoutMs)
+{
+    return decoded(runProcessBytes(program, args, timeoutMs));
 }
 
 ProcessResult runCkpt(const QStringList& args, int timeoutMs)
@@ -34,7 +45,7 @@ ProcessResult runCkpt(const QStringList& args, int timeoutMs)
 
 ProcessResult runPython(const QString& code, const QStringList& args, int timeoutMs)
 {
-    return runProcess(CKPT_PYTHON, QStringList{"-c", code} + args, timeoutMs);
+    return decoded(runPythonBytes(code, args, timeoutMs));
 }
 
 } // namespace ckpt::test
