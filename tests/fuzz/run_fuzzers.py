@@ -11,6 +11,7 @@
 """
 
 import argparse
+import concurrent.futures
 import glob
 import os
 import random
@@ -122,39 +123,41 @@ def replay_regressions(source, tree, exes):
     return failures
 
 
-def fuzz(exes, tree, seeds, seconds, max_len):
-    results = []
-    for t in TARGETS:
-        exe = exes.get(t)
-        if not exe:
-            results.append((t, None, None, 0, "-", "not built"))
-            continue
-        corpus = os.path.join(tree, "fuzz-corpus", t)
-        artifacts = os.path.join(tree, "fuzz-artifacts")
-        os.makedirs(corpus, exist_ok=True)
-        os.makedirs(artifacts, exist_ok=True)
-        cmd = [exe, "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048", "-max_len=%d" % max_len,
-               "-print_final_stats=1", "-artifact_prefix=%s/%s-" % (artifacts, t), corpus, os.path.join(seeds, t)]
-        start = time.time()
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        wall = time.time() - start
-        log = r.stdout + r.stderr
-        with open(os.path.join(tree, "fuzz-%s.log" % t), "w") as f:
-            f.write(log)
-        execs = re.search(r"stat::number_of_executed_units:\s*(\d+)", log)
-        execs = int(execs.group(1)) if execs else None
-        # The last status line ("#N ... cov: C ft: F corp: ...") gives the coverage reached.
-        cov = re.findall(r"cov: (\d+) ft: (\d+)", log)
-        cov = "%s/%s" % cov[-1] if cov else "-"
-        status = "ok" if r.returncode == 0 else "FAILED (exit %d)" % r.returncode
-        if r.returncode != 0:
-            crash = re.findall(r"Test unit written to (\S+)", log)
-            status += " artifact: " + (crash[-1] if crash else "none")
-            summary = [line for line in log.splitlines() if "ERROR:" in line or "SUMMARY:" in line]
-            print("\n".join(summary[:6]))
-            print(log[-4000:])
-        results.append((t, execs, wall, len(os.listdir(corpus)), cov, status))
-    return results
+def fuzz_one(t, exe, tree, seeds, seconds, max_len):
+    if not exe:
+        return (t, None, None, 0, "-", "not built")
+    corpus = os.path.join(tree, "fuzz-corpus", t)
+    artifacts = os.path.join(tree, "fuzz-artifacts")
+    os.makedirs(corpus, exist_ok=True)
+    os.makedirs(artifacts, exist_ok=True)
+    cmd = [exe, "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048", "-max_len=%d" % max_len,
+           "-print_final_stats=1", "-artifact_prefix=%s/%s-" % (artifacts, t), corpus, os.path.join(seeds, t)]
+    start = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.time() - start
+    log = r.stdout + r.stderr
+    with open(os.path.join(tree, "fuzz-%s.log" % t), "w") as f:
+        f.write(log)
+    execs = re.search(r"stat::number_of_executed_units:\s*(\d+)", log)
+    execs = int(execs.group(1)) if execs else None
+    # The last status line ("#N ... cov: C ft: F corp: ...") gives the coverage reached.
+    cov = re.findall(r"cov: (\d+) ft: (\d+)", log)
+    cov = "%s/%s" % cov[-1] if cov else "-"
+    status = "ok" if r.returncode == 0 else "FAILED (exit %d)" % r.returncode
+    if r.returncode != 0:
+        crash = re.findall(r"Test unit written to (\S+)", log)
+        status += " artifact: " + (crash[-1] if crash else "none")
+        summary = [line for line in log.splitlines() if "ERROR:" in line or "SUMMARY:" in line]
+        print("\n".join(summary[:6]) + "\n" + log[-4000:], flush=True)
+    return (t, execs, wall, len(os.listdir(corpus)), cov, status)
+
+
+def fuzz(exes, tree, seeds, seconds, max_len, jobs):
+    # Targets run side by side, `jobs` at a time (each libFuzzer process uses one core): the smoke run of
+    # `make test` and the 10-minute runs of `make fuzz` take 1/jobs of the time they took one after another.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        runs = [pool.submit(fuzz_one, t, exes.get(t), tree, seeds, seconds, max_len) for t in TARGETS]
+        return [run.result() for run in runs]
 
 
 def main(argv=None):
@@ -173,7 +176,7 @@ def main(argv=None):
     seeds = os.path.join(args.tree, "fuzz-seeds")
     counts = gather_seeds(args.source, args.fixtures, seeds, args.max_seed)
     failures = replay_regressions(args.source, args.tree, exes)
-    results = fuzz(exes, args.tree, seeds, args.seconds, args.max_len)
+    results = fuzz(exes, args.tree, seeds, args.seconds, args.max_len, args.jobs)
     print("\nfuzzing %d s per target" % args.seconds)
     print("%-18s %6s %8s %12s %10s %8s %13s  %s" % ("target", "seeds", "seconds", "executions", "exec/s", "corpus",
                                                       "cov/ft", "result"))
