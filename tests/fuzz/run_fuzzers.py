@@ -6,7 +6,8 @@
 2. Replays every committed regression input (tests/fuzz/regressions/<target>/*) through its target: a crash that
    was fixed once must stay fixed.
 3. Seeds each target from the generated fixtures and tests/hostile (files up to --max-seed bytes; the data.pkl of
-   every zip becomes an unpickler seed), then fuzzes each for --seconds with a persistent corpus in the tree.
+   every zip becomes an unpickler seed), then fuzzes each for --seconds with a persistent corpus in the tree,
+   --jobs targets at a time.
 4. Prints executions per target; any crash, leak, timeout or out-of-memory fails the run and names the artifact.
 """
 
