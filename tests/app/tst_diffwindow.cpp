@@ -1,6 +1,7 @@
 #include <QScrollBar>
+#include <QSignalSpy>
+#include <QTest>
 #include <QTreeView>
-#include <QtTest>
 
 #include "app/diffwindow.h"
 #include "models/difftreemodel.h"

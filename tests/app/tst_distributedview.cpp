@@ -10,9 +10,11 @@
 #include <QMenu>
 #include <QMimeData>
 #include <QProcess>
+#include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTest>
 #include <QTreeView>
-#include <QtTest>
 
 #include "app/detailpane.h"
 #include "app/directorybanner.h"

@@ -1,11 +1,16 @@
 #include <QApplication>
 #include <QComboBox>
+#include <QCryptographicHash>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QProcess>
+#include <QProcessEnvironment>
 #include <QPushButton>
 #include <QScrollBar>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTest>
 #include <QTreeView>
-#include <QtTest>
 
 #include "app/architecturechooser.h"
 #include "app/detailpane.h"

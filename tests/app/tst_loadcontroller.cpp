@@ -1,5 +1,6 @@
+#include <QSignalSpy>
+#include <QTest>
 #include <QThreadPool>
-#include <QtTest>
 
 #include "app/loadcontroller.h"
 #include "support/guifixtures.h"

@@ -1,7 +1,9 @@
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTest>
 #include <QTreeView>
-#include <QtTest>
 
 #include "app/detailpane.h"
 #include "app/histogramchart.h"

@@ -1,5 +1,8 @@
+#include <QCryptographicHash>
 #include <QPushButton>
-#include <QtTest>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTest>
 
 #include "app/exportdialog.h"
 #include "app/mainwindow.h"

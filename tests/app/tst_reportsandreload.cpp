@@ -3,9 +3,11 @@
 // Reload when the open file is rewritten under the window.
 #include <QFile>
 #include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTest>
 #include <QTreeView>
-#include <QtTest>
 
 #include "app/changedbanner.h"
 #include "app/diffwindow.h"

@@ -1,5 +1,7 @@
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTest>
 #include <QTreeView>
-#include <QtTest>
 
 #include "app/detailpane.h"
 #include "app/mainwindow.h"

@@ -1,7 +1,9 @@
 // The selected tensor's values table: read in a worker (the call that selects the row returns first), NaN and
 // Inf marked, 2-D slices of higher-rank tensors, each cell equal to what real torch reads from the same file.
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTest>
 #include <QTreeView>
-#include <QtTest>
 
 #include "app/detailpane.h"
 #include "app/mainwindow.h"

@@ -6,12 +6,15 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QLineEdit>
+#include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
 #include <QTreeView>
 #include <QtCharts/QAbstractAxis>
 #include <QtCharts/QChart>
-#include <QtTest>
 
 #include <cmath>
 #include <map>

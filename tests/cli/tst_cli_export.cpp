@@ -1,7 +1,7 @@
 // `ckpt export` as users and scripts run it: the plan is printed (all of it with --dry-run), the output
 // loads in real PyTorch, and every failure exits with the documented code and names the file and cause.
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <nlohmann/json.hpp>
 

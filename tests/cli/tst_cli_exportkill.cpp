@@ -3,7 +3,7 @@
 // and it is syncing or verifying, and right as the target name appears). After each kill the target name either
 // does not exist or holds a complete file that verifies (our loader: every tensor's dtype, shape and bytes; real
 // torch.load once), the input's bytes are unchanged, and anything left behind is the exporter's temporary file.
-#include <QtTest>
+#include <QTest>
 
 #include <QDir>
 #include <QElapsedTimer>

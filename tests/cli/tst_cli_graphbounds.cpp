@@ -2,7 +2,7 @@
 // many ways, memo indices far apart, a storage viewed in two dtypes, names that are not UTF-8. Every command ends
 // within 15 s under a 3 GB address-space cap, with exit 0, 1 or 3 and never a signal; the documents say what
 // Python's unpickler says (values) or name the problem (tensor problems, findings).
-#include <QtTest>
+#include <QTest>
 
 #include <QDir>
 #include <QDirIterator>

@@ -1,7 +1,7 @@
 // The CLI over the hostile corpus: `ckpt scan` exits 3 and names every dangerous global (text and JSON), and `ckpt
 // export` refuses to write a file that would carry a dangerous global: non-zero exit, no output file, no temporary left
 // behind, the input untouched.
-#include <QtTest>
+#include <QTest>
 
 #include <QCryptographicHash>
 #include <QDir>

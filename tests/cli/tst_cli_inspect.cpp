@@ -1,5 +1,5 @@
 // ckpt info | tree | scan against the CLI contract in docs/product.md, on files made by real PyTorch.
-#include <QtTest>
+#include <QTest>
 
 #include <nlohmann/json.hpp>
 

@@ -1,5 +1,5 @@
 // `ckpt match`, `ckpt diff` and `ckpt arch` as a user runs them: exit codes, JSON fields, messages.
-#include <QtTest>
+#include <QTest>
 
 #include "support/matchdiffsupport.h"
 

@@ -3,7 +3,7 @@
 // fail: under LD_DEBUG=files the dynamic loader names every library it opens, and no LibTorch library may appear
 // (before the fix the tensor module, and with it libtorch_cpu, was loaded to import the archive). The answer is
 // checked against real torch: every key of the module's state_dict() matches.
-#include <QtTest>
+#include <QTest>
 
 #include <QTemporaryDir>
 

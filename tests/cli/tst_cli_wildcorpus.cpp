@@ -8,7 +8,7 @@
 // For zip archives the storage offsets must also equal those Python's zipfile finds for the records.
 // Files torch cannot read must still open as far as their bytes allow, with a finding that says what
 // torch would do, or fail with a message that names the file and the cause; never crash or hang.
-#include <QtTest>
+#include <QTest>
 
 #include <QCryptographicHash>
 #include <QDir>

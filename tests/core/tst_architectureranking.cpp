@@ -1,5 +1,5 @@
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include "core/analysis/architecturecatalog.h"
 #include "core/analysis/architectureranking.h"

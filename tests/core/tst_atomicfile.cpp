@@ -1,7 +1,7 @@
 // AtomicFile's permissions (issue 12, item 12): an export gets the permissions of any new file (0666 less the
 // umask), and finding them out must not change the process umask, which every other thread's file creation
 // reads: the old code set umask(0) for a moment, so a file another thread created then got 0666.
-#include <QtTest>
+#include <QTest>
 
 #include <QTemporaryDir>
 

@@ -2,7 +2,7 @@
 // is opened in-process. Each outcome must be a document whose every accessor is safe to use, or an error with a
 // message; a crash (segfault, SIGBUS from reading past a truncated mapping, sanitizer report) ends the test process,
 // which is the failure signal. A watchdog aborts on a hang and names the case; slow cases are reported.
-#include <QtTest>
+#include <QTest>
 
 #include <QDir>
 #include <QElapsedTimer>

@@ -4,7 +4,7 @@
 // legacy stream's sys_info, main pickle or key list) must not open, and the error names the record and the cause;
 // a file torch loads although a record's CRC-32 is wrong (torch 1.13 does not check) opens with a finding that
 // names the record, which Python's zipfile.testzip() confirms is damaged.
-#include <QtTest>
+#include <QTest>
 
 #include <QRegularExpression>
 

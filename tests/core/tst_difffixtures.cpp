@@ -1,5 +1,5 @@
 // Checkpoint diff over fixtures saved by real PyTorch; Python computes the expected differences.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 

@@ -1,6 +1,6 @@
 // Value comparison on hand-built checkpoints: dtype conversions, strided views, metadata-only diffs that
 // never read bytes, and bounds checks.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <cstring>

@@ -5,7 +5,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include "core/edit/exporter.h"
 #include "core/format/loader.h"

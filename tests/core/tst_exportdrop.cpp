@@ -3,7 +3,7 @@
 // no dangerous global, every tensor it keeps has the input's dtype, shape and bytes, the report names each payload
 // by path and global, and real PyTorch (torch.load, which in 1.13 unpickles anything) loads every output while a
 // sentinel directory and victim folders prove that nothing ran.
-#include <QtTest>
+#include <QTest>
 
 #include <QDir>
 #include <QFileInfo>

@@ -3,7 +3,7 @@
 // results computed from zeros or from a mix of two versions: export and `diff --values` end with
 // Status::FileChanged ("file changed on disk") and write nothing. Only regular files are opened: a FIFO would
 // block open() forever.
-#include <QtTest>
+#include <QTest>
 
 #include <QTemporaryDir>
 

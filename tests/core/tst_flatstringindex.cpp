@@ -1,6 +1,6 @@
 // FlatStringIndex, the key aligner's hash table: it must agree with std::unordered_map on every lookup,
 // across growth and on keys that share long prefixes (as state-dict keys do).
-#include <QtTest>
+#include <QTest>
 
 #include <string>
 #include <unordered_map>

@@ -2,7 +2,7 @@
 // `_metadata` walk over a module that names its child twice per level (2^40 paths) end within seconds with a clear
 // finding or error; views are checked in bytes; exceptions become Result errors at the entry points; protocol-0
 // floats read the same under a German locale. Inputs are built here or by tests/hostile/make_graph_inputs.py.
-#include <QtTest>
+#include <QTest>
 
 #include <QElapsedTimer>
 

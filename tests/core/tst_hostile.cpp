@@ -3,7 +3,7 @@
 // shows Python runs them). The engine has no interpreter, so "nothing ran" is not checked here, where it could not
 // fail; it is proven where it can: every file an export writes goes through real torch.load with sentinels
 // (tst_exportdrop, tst_nestedpayload).
-#include <QtTest>
+#include <QTest>
 
 #include <QDir>
 #include <QTemporaryDir>

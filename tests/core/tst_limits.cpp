@@ -3,7 +3,7 @@
 // names the limit or the quantity that broke. Tensor geometry attacks may also open with the tensor marked
 // unreadable; that is checked in-process, together with the invariant every readable tensor must keep: its whole
 // view lies inside its storage and the storage inside the file.
-#include <QtTest>
+#include <QTest>
 
 #include <QRegularExpression>
 

@@ -1,5 +1,5 @@
 // The engine's document must equal what real PyTorch says about every fixture, field by field.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <filesystem>

@@ -1,5 +1,5 @@
 // Wrapper-prefix inference and per-key verdicts on hand-made key lists (the fixture tests use real files).
-#include <QtTest>
+#include <QTest>
 
 #include <nlohmann/json.hpp>
 

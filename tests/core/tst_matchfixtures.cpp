@@ -1,6 +1,6 @@
 // Architecture match over fixtures saved by real PyTorch: wrapper prefixes, missing keys, shape mismatches,
 // and every architecture source (built-in catalog, checkpoint, JSON key list, TorchScript archive).
-#include <QtTest>
+#include <QTest>
 
 #include <fstream>
 #include <set>

@@ -4,7 +4,7 @@
 // hostile original creates its sentinel. Then the engine must rate them dangerous, name the inner globals with
 // where they sit, refuse a plain export, and an export with dropDangerous must write a file that real torch.load
 // opens with the weights intact and without running anything. Clean files with the same call stay clean.
-#include <QtTest>
+#include <QTest>
 
 #include <QDir>
 #include <QFile>

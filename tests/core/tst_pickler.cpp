@@ -1,7 +1,7 @@
 // The protocol-2 pickler, checked against Python's own unpickler: every value kind, memo sharing, cycles,
 // batching, big memo indices, and the errors for graphs protocol 2 cannot express.
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include "core/limits.h"
 #include "core/pickle/pickler.h"

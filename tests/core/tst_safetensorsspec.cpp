@@ -6,7 +6,7 @@
 //   - exporting them to safetensors writes a file the independent reader accepts, with the same bytes;
 //   - a sharded set (two shards and a *.safetensors.index.json) exported with `ckpt export --format safetensors`
 //     becomes one file holding every tensor of both shards, byte for byte.
-#include <QtTest>
+#include <QTest>
 
 #include <QTemporaryDir>
 

@@ -4,7 +4,7 @@
 // torch.loads), a library class must be. Plain-data enums of dangerous modules (signal.Signals, in a real
 // Megatron-LM checkpoint) are safe while the module's functions stay dangerous. On the wild corpus
 // (../shared/corpus/wild/files), no file that real torch.load(weights_only=False) opens is rated dangerous.
-#include <QtTest>
+#include <QTest>
 
 #include <QDir>
 #include <QFileInfo>

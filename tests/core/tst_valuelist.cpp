@@ -1,7 +1,7 @@
 // ValueList, the items/entries container of every Value: it must behave as std::vector does for every call the
 // code base makes (the oracle below is std::vector itself), in arena memory and on the heap, and a copy must never
 // point into the arena it was copied from.
-#include <QtTest>
+#include <QTest>
 
 #include <random>
 #include <utility>

@@ -1,7 +1,7 @@
 // The aligned zip writer: Python's zipfile reads it with correct CRCs, every payload is 64-byte aligned,
 // zip64 records read in Python, our reader and torch, and a torch.load of a hand-made archive works.
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include "core/edit/atomicfile.h"
 #include "core/io/mappedfile.h"

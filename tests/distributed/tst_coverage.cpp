@@ -1,6 +1,6 @@
 // Coverage of a tensor by its chunks, as torch's _validate_global_plan checks a save plan: every element
 // exactly once. Overlaps, holes, boxes outside the tensor and unreadable chunks are each a problem.
-#include <QtTest>
+#include <QTest>
 
 #include "core/distributed/coverage.h"
 

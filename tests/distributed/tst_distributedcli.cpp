@@ -2,7 +2,7 @@
 // for the consolidated files (check_export.py: torch.load(weights_only=True), bitwise equality with the
 // generator's masters, ties sharing storage), and exit 1 naming the file on damaged directories.
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,7 @@
 // DeepSpeed and torch 2.x: every global tensor's dtype, shape and consolidated bytes against the SHA-256 the
 // generator computed from its own masters (tests/fixtures/distributed), bytes items, and damaged copies.
 #include <QCryptographicHash>
-#include <QtTest>
+#include <QTest>
 
 #include <fstream>
 

@@ -5,7 +5,7 @@
 // output is refused without --force, replaced whole with it, and no temporary directory is left behind.
 #include <QDir>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 // The wrapper prefixes distributed training adds (FSDP, activation checkpointing, Lightning's strategies,
 // torch.compile) are detected on every key of a state dict, stacked as they occur, for `ckpt info` and repair.
-#include <QtTest>
+#include <QTest>
 
 #include "core/analysis/keyaligner.h"
 #include "core/model/checkpointjson.h"

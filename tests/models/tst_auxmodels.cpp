@@ -1,5 +1,5 @@
 #include <QAbstractItemModelTester>
-#include <QtTest>
+#include <QTest>
 
 #include "core/analysis/architecturecatalog.h"
 #include "core/analysis/checkpointdiff.h"

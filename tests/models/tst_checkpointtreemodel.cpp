@@ -1,7 +1,7 @@
 #include <map>
 
 #include <QAbstractItemModelTester>
-#include <QtTest>
+#include <QTest>
 
 #include "models/checkpointtreemodel.h"
 #include "models/modelroles.h"

@@ -2,7 +2,7 @@
 // and a forced --device cuda must fail cleanly; the comparisons with the CPU path skip with a reason.
 // With a GPU: counts and min/max equal, mean/std within 1e-9 relative, histogram counts equal (both
 // sides bin with the same double arithmetic).
-#include <QtTest>
+#include <QTest>
 
 #include <QProcess>
 

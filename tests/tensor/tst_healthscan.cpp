@@ -1,6 +1,9 @@
 // The whole-file health scan: planted NaN/+Inf/-Inf in a resnet18 are found with their counts, a clean
 // resnet18 has none; all-zero tensors and the threshold match PyTorch's view of the same file.
-#include <QtTest>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QTest>
 
 #include <set>
 

@@ -1,6 +1,6 @@
 // The fused CPU reductions on raw buffers, against values computed here in long double (no LibTorch, no
 // fixtures): counts of special values, moments, Chan merging, histogram binning and its range convention.
-#include <QtTest>
+#include <QTest>
 
 #include <cmath>
 #include <limits>

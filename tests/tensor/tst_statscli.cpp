@@ -1,7 +1,11 @@
 // `ckpt stats` end to end (JSON against the float64 truth, --scan exit codes, usage errors), and the proof
 // that `ckpt info` runs without LibTorch: the dynamic loader's own log (LD_DEBUG=libs) of an `info` run
 // never mentions libtorch, while the same log of a `stats` run does.
-#include <QtTest>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QProcessEnvironment>
+#include <QTest>
 
 #include <QJsonArray>
 #include <QProcess>

@@ -1,7 +1,9 @@
 // Every statistic of every dtype against PyTorch computing in float64 (make_stats_fixtures.py).
 // Tolerances: counts, min, max and histogram counts exact (same IEEE operations as the truth); mean and
 // std within 1e-9 relative to max(|mean|, std); edges within 1e-12 relative to the range.
-#include <QtTest>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTest>
 
 #include <algorithm>
 #include <cmath>

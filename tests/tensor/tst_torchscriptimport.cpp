@@ -2,7 +2,9 @@
 // scripted resnet18 in state_dict() order, as real torch lists them (the truth file). LibTorch's loader is never
 // used for it (torch::jit::load compiles and runs the archive's code); tests/cli/tst_cli_torchscriptarch.cpp
 // shows that no LibTorch library is even loaded.
-#include <QtTest>
+#include <QJsonArray>
+#include <QJsonValue>
+#include <QTest>
 
 #include "core/analysis/archresolver.h"
 #include "statsfixtures.h"
