@@ -1,4 +1,5 @@
 // ckpt info | tree | scan against the CLI contract in docs/product.md, on files made by real PyTorch.
+#include <QFloat16> // QCOMPARE of nlohmann::json values tries qCompare(qfloat16, ...): it needs the whole type
 #include <QTest>
 
 #include <nlohmann/json.hpp>

@@ -1,4 +1,5 @@
 // `ckpt match`, `ckpt diff` and `ckpt arch` as a user runs them: exit codes, JSON fields, messages.
+#include <QFloat16> // QCOMPARE of nlohmann::json values tries qCompare(qfloat16, ...): it needs the whole type
 #include <QTest>
 
 #include "support/matchdiffsupport.h"

@@ -8,6 +8,7 @@
 // For zip archives the storage offsets must also equal those Python's zipfile finds for the records.
 // Files torch cannot read must still open as far as their bytes allow, with a finding that says what
 // torch would do, or fail with a message that names the file and the cause; never crash or hang.
+#include <QFloat16> // QCOMPARE of nlohmann::json values tries qCompare(qfloat16, ...): it needs the whole type
 #include <QTest>
 
 #include <QCryptographicHash>

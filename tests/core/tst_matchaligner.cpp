@@ -1,4 +1,5 @@
 // Wrapper-prefix inference and per-key verdicts on hand-made key lists (the fixture tests use real files).
+#include <QFloat16> // QCOMPARE of nlohmann::json values tries qCompare(qfloat16, ...): it needs the whole type
 #include <QTest>
 
 #include <nlohmann/json.hpp>

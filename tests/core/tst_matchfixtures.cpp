@@ -1,5 +1,6 @@
 // Architecture match over fixtures saved by real PyTorch: wrapper prefixes, missing keys, shape mismatches,
 // and every architecture source (built-in catalog, checkpoint, JSON key list, TorchScript archive).
+#include <QFloat16> // QCOMPARE of nlohmann::json values tries qCompare(qfloat16, ...): it needs the whole type
 #include <QTest>
 
 #include <fstream>
