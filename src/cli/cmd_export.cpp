@@ -189,11 +189,20 @@ int exportDirectory(const ExportArgs& args, const ExportOptions& options, const 
                    {"records", done.records},
                    {"payload_bytes", done.payloadBytes},
                    {"file_bytes", done.fileBytes},
-                   {"verified", true}});
+                   {"verified", true},
+                   {"items_not_written", done.itemsNotWritten}});
     } else {
         std::cout << "consolidated " << args.input << " into " << args.output << " (" << args.format << ", "
                   << humanBytes(done.fileBytes) << ", " << done.tensors << " tensors)\n"
                   << "verified: " << done.tensors << " keys read back with the same dtypes, shapes and bytes\n";
+        if (!done.itemsNotWritten.empty()) {
+            std::cout << "note: " << done.itemsNotWritten.size()
+                      << " non-tensor item(s) of the directory are not in the consolidated file (it holds tensors "
+                         "only):";
+            for (const std::string& item : done.itemsNotWritten)
+                std::cout << " " << item;
+            std::cout << "\n";
+        }
     }
     return ExitOk;
 }

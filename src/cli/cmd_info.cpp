@@ -1,4 +1,5 @@
 // ckpt info FILE [--json]: what the file is, at a glance.
+#include <algorithm>
 #include <iostream>
 #include <map>
 
@@ -14,6 +15,27 @@ namespace ckpt::cli
 
 namespace
 {
+
+// ShardedTensor/DTensor values of an ordinary file: how many of each type, who saved them, FSDP flat parameters.
+nlohmann::json shardedSummaryJson(const Checkpoint& doc)
+{
+    std::map<std::string, int> types;
+    nlohmann::json ranks = nlohmann::json::array(), flat = nlohmann::json::array();
+    int64_t worldSize = -1;
+    for (const TensorInfo& tensor : doc.tensors) {
+        if (tensor.component || tensor.sharded < 0) continue;
+        const ShardedValue& value = doc.shardedValues[static_cast<size_t>(tensor.sharded)];
+        types[value.type]++;
+        if (value.rank >= 0 && std::find(ranks.begin(), ranks.end(), value.rank) == ranks.end())
+            ranks.push_back(value.rank);
+        if (value.worldSize > 0) worldSize = value.worldSize;
+        if (value.fsdpFlatParam) flat.push_back(pathToString(tensor.path));
+    }
+    return {{"types", types},
+            {"ranks", ranks},
+            {"world_size", worldSize > 0 ? nlohmann::json(worldSize) : nlohmann::json(nullptr)},
+            {"fsdp_flat_params", flat}};
+}
 
 nlohmann::json infoJson(const Checkpoint& doc)
 {
@@ -59,6 +81,7 @@ nlohmann::json infoJson(const Checkpoint& doc)
          {{"verdict", severityName(doc.verdict())}, {"dangerous", dangerous}, {"globals", doc.globals.size()}}},
         {"findings", findings}};
     if (doc.distributed) out["distributed"] = distributed::layoutSummaryJson(doc);
+    if (!doc.shardedValues.empty()) out["sharded"] = shardedSummaryJson(doc);
     return out;
 }
 
@@ -97,6 +120,14 @@ void printHuman(const nlohmann::json& info)
         for (auto it = d["facts"].begin(); it != d["facts"].end(); ++it)
             std::cout << ", " << it.key() << " " << it.value().get<std::string>();
         std::cout << "\n";
+    }
+    if (info.contains("sharded")) {
+        const auto& s = info["sharded"];
+        std::cout << "sharded:     " << join(s["types"]) << " saved by rank";
+        for (const auto& r : s["ranks"])
+            std::cout << " " << r.get<int64_t>();
+        if (!s["world_size"].is_null()) std::cout << " of " << s["world_size"].get<int64_t>();
+        std::cout << " (one rank's pieces: see `ckpt tree`)\n";
     }
     for (const auto& f : info["findings"])
         std::cout << "finding:     [" << f["severity"].get<std::string>() << "] " << f["what"].get<std::string>()

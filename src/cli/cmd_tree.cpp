@@ -21,6 +21,8 @@ void printHuman(const Checkpoint& doc)
                   << shapeText(tensor.shape) << "  " << tensor.location;
         if (tensor.layout != TensorLayout::Strided) std::cout << "  " << layoutName(tensor.layout);
         if (tensor.parameter) std::cout << "  parameter";
+        if (tensor.sharded >= 0)
+            std::cout << "  " << describeShardedValue(doc.shardedValues[static_cast<size_t>(tensor.sharded)]);
         if (!tensor.problem.empty()) std::cout << "  (" << tensor.problem << ")";
         std::cout << "\n";
     }

@@ -130,6 +130,7 @@ QVariant CheckpointTreeModel::display(const TreeNode& n, int id, int column) con
             const TensorInfo& t = doc.tensors[size_t(n.ref)];
             QString s = q(std::string(dtypeName(t.dtype)));
             if (t.layout != TensorLayout::Strided) s += QLatin1Char(' ') + QLatin1String(layoutName(t.layout));
+            if (t.sharded >= 0) s += QLatin1Char(' ') + q(doc.shardedValues[size_t(t.sharded)].type);
             return s;
         }
         if (n.kind == NodeKind::Value) return valueType(m_tree->value(id));
@@ -196,6 +197,10 @@ QString CheckpointTreeModel::toolTip(const TreeNode& n, int id) const
                                               "Nothing was run; it is shown as recorded.")
                                          : tr("Holds a dangerous payload below");
     if (n.kind != NodeKind::Tensor) return {};
+    // A ShardedTensor/DTensor says whose pieces the file holds (the match state is in the Status column too).
+    const TensorInfo& tensor = m_tree->document().tensors[size_t(n.ref)];
+    if (tensor.sharded >= 0 && !m_tree->rowMatch(id))
+        return q(describeShardedValue(m_tree->document().shardedValues[size_t(tensor.sharded)]));
     const RowMatch* m = m_tree->rowMatch(id);
     const QString key = q(m_tree->key(id));
     if (!m) return o ? tr("`%1` is not part of the matched state dict").arg(key) : QString();

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "cuda/cudaapi.h"
+#include "tensor/chunkedstats.h"
 #include "tensor/moduleapi.h"
 #include "tensor/pluginloader.h"
 
@@ -175,6 +176,15 @@ Result<RawTensor> rawTensorFor(const Checkpoint& c, int index)
     if (t.layout != TensorLayout::Strided)
         return makeError(Status::Unsupported, std::string(layoutName(t.layout)) +
                                                   " tensor: statistics describe dense tensors (see its values part)");
+    if (t.sharded >= 0) { // the whole tensor is in no file of its own; its local pieces are
+        const ShardedValue& v = c.shardedValues[static_cast<size_t>(t.sharded)];
+        std::string piece = v.local.empty() || v.local[0].tensor < 0
+                                ? std::string()
+                                : " (ask for a local piece: `" +
+                                      pathToString(c.tensors[static_cast<size_t>(v.local[0].tensor)].path) + "`)";
+        return makeError(Status::Unsupported,
+                         v.type + ": the file holds one rank's pieces, not the whole tensor" + piece);
+    }
     if (t.storage < 0) return makeError(Status::Unsupported, "meta tensor: the file holds no values for it");
     if (static_cast<size_t>(t.storage) >= c.storages.size()) return makeError(Status::Corrupt, "storage out of range");
     if (t.shape.size() != t.stride.size()) return makeError(Status::Corrupt, "shape and stride ranks differ");
@@ -229,6 +239,11 @@ Result<TensorStats> computeStatsRaw(const RawTensor& tensor, const StatsOptions&
 Result<TensorStats> computeStats(const Checkpoint& checkpoint, int tensorIndex, const StatsOptions& options)
 {
     if (!tensorPlugin().tensor) return unavailable();
+    if (isChunkedTensor(checkpoint, tensorIndex)) { // a directory tensor split over chunks: streamed block by block
+        Result<TensorStats> stats = computeChunkedStats(checkpoint, tensorIndex, options, &computeStatsRaw);
+        if (auto unchanged = checkpoint.checkFilesUnchanged(); !unchanged) return unchanged.error();
+        return stats;
+    }
     Result<RawTensor> raw = rawTensorFor(checkpoint, tensorIndex);
     if (!raw) return raw.error();
     Result<TensorStats> stats = computeStatsRaw(raw.value(), options);

@@ -24,6 +24,11 @@ struct StatsOptions {
     uint64_t chunkBytes = 128ull << 20;        // converted bytes per chunk: big tensors are never copied whole
     uint64_t cudaMinBytes = 4ull << 20;        // Auto: smaller tensors stay on the CPU (copy + launch cost)
     const std::atomic<bool>* cancel = nullptr; // polled between chunks
+    // The histogram spans [rangeMin, rangeMax] instead of the tensor's own [min, max]: the blocks of one tensor
+    // read one at a time (a directory's chunks) then count into the same bins.
+    bool fixedRange = false;
+    double rangeMin = 0.0;
+    double rangeMax = 0.0;
 };
 
 // Statistics of one tensor. min/max/mean/std are over the finite values (NaN when there are none);

@@ -55,6 +55,37 @@ bool isDcpMetadataRecord(const std::string& module, const std::string& name)
     return records.count({module, name}) != 0;
 }
 
+// The classes a ShardedTensor (torch 1.13+, torch.distributed._shard) or DTensor (2.x) value pickles as, exactly: the
+// wrapper class itself (rebuilt by _rebuild_wrapper_subclass, its state set from plain records), its shard and
+// metadata dataclasses, the placement device and sharding spec records, DTensor's spec, placements and device mesh.
+// They hold offsets, sizes, ranks and device names (core/format/shardedrebuild.h reads them).
+bool isShardedValueRecord(const std::string& module, const std::string& name)
+{
+    static const std::set<std::pair<std::string, std::string>> records = {
+        {"torch.distributed._shard.sharded_tensor.api", "ShardedTensor"},
+        {"torch.distributed._shard.sharded_tensor.shard", "Shard"},
+        {"torch.distributed._shard.metadata", "ShardMetadata"},
+        {"torch.distributed._shard.sharded_tensor.metadata", "ShardedTensorMetadata"},
+        {"torch.distributed._shard.sharding_spec.chunk_sharding_spec", "ChunkShardingSpec"},
+        {"torch.distributed.remote_device", "_remote_device"},
+        {"torch.distributed._tensor.api", "DTensor"},
+        {"torch.distributed.tensor._api", "DTensor"},
+        {"torch.distributed._tensor.placement_types", "DTensorSpec"},
+        {"torch.distributed._tensor.placement_types", "TensorMeta"},
+        {"torch.distributed._tensor.placement_types", "Shard"},
+        {"torch.distributed._tensor.placement_types", "Replicate"},
+        {"torch.distributed._tensor.placement_types", "_Partial"},
+        {"torch.distributed.tensor._dtensor_spec", "DTensorSpec"},
+        {"torch.distributed.tensor._dtensor_spec", "TensorMeta"},
+        {"torch.distributed.tensor.placement_types", "Shard"},
+        {"torch.distributed.tensor.placement_types", "Replicate"},
+        {"torch.distributed.tensor.placement_types", "Partial"},
+        {"torch.distributed.device_mesh", "DeviceMesh"},
+        {"torch.distributed._tensor.device_mesh", "DeviceMesh"},
+    };
+    return records.count({module, name}) != 0;
+}
+
 } // namespace
 
 Severity classifyGlobal(const std::string& module, const std::string& name, std::string* reason)
@@ -128,6 +159,8 @@ Severity classifyGlobal(const std::string& module, const std::string& name, std:
          startsWith(name, "per_") || startsWith(name, "sparse_") || name == "strided" || name == "memory_format" ||
          name == "contiguous_format" || name == "channels_last"))
         return say(Severity::Safe, "torch data type");
+    if (isShardedValueRecord(module, name))
+        return say(Severity::Safe, "ShardedTensor/DTensor record (shard offsets, sizes, ranks, device names)");
     if (isDcpMetadataRecord(module, name))
         return say(Severity::Safe, "torch.distributed.checkpoint metadata record (shapes, offsets, file names)");
     if (module == "torch.nn.parameter" &&

@@ -7,6 +7,7 @@
 
 #include <xxhash.h>
 
+#include "core/distributed/chunkcopier.h"
 #include "core/model/viewbounds.h"
 
 namespace ckpt
@@ -236,6 +237,14 @@ Result<TensorReader> TensorReader::open(const Checkpoint& checkpoint, int tensor
         if (d < 0) return makeError(Status::Corrupt, "negative dimension in tensor shape");
         reader.m_numel *= static_cast<uint64_t>(d);
     }
+    if (checkpoint.distributed && t.layout == TensorLayout::Strided && t.storage < 0)
+        if (const distributed::VirtualTensor* chunked = checkpoint.distributed->forTensor(tensor)) {
+            if (!chunked->coverage.complete)
+                return makeError(Status::Unsupported, "'" + chunked->key + "' is not complete in the directory: " +
+                                                          chunked->coverage.problem);
+            reader.m_chunks = std::make_shared<distributed::ChunkCopier>(checkpoint, *chunked);
+            return reader;
+        }
     if (t.layout != TensorLayout::Strided || t.storage < 0)
         return makeError(Status::Unsupported, std::string(layoutName(t.layout)) + " tensor on " +
                                                   (t.location.empty() ? "no device" : t.location) +
@@ -266,10 +275,45 @@ Result<TensorReader> TensorReader::open(const Checkpoint& checkpoint, int tensor
     return reader;
 }
 
+// Exactly n elements (the comparison reads both sides in step): from the current block when it holds them, else
+// gathered across blocks into the buffer (each block is copied from before the next one is asked for).
+size_t TensorReader::nextFromChunks(size_t n, const uint8_t*& data)
+{
+    const size_t want = n * m_elementSize;
+    if (m_block.size() - m_blockUsed >= want) {
+        data = reinterpret_cast<const uint8_t*>(m_block.data()) + m_blockUsed;
+        m_blockUsed += want;
+        m_done += n;
+        return n;
+    }
+    m_buffer.resize(want);
+    size_t filled = 0;
+    while (filled < want) {
+        if (m_blockUsed == m_block.size()) {
+            Result<std::string_view> block = m_chunks->next(m_chunkAt);
+            if (!block || block.value().empty()) {
+                m_failure = block ? "a directory chunk gave no bytes" : block.error().detail;
+                return 0;
+            }
+            m_block = block.value();
+            m_blockUsed = 0;
+            m_chunkAt += m_block.size();
+        }
+        const size_t take = std::min(want - filled, m_block.size() - m_blockUsed);
+        std::memcpy(m_buffer.data() + filled, m_block.data() + m_blockUsed, take);
+        filled += take;
+        m_blockUsed += take;
+    }
+    data = m_buffer.data();
+    m_done += n;
+    return n;
+}
+
 size_t TensorReader::next(size_t maxElements, const uint8_t*& data)
 {
     size_t n = static_cast<size_t>(std::min<uint64_t>(maxElements, m_numel - m_done));
     if (n == 0) return 0;
+    if (m_chunks) return nextFromChunks(n, data);
     if (m_contiguous) {
         data = m_base + m_done * m_elementSize;
         m_done += n;
@@ -360,6 +404,8 @@ Result<ValueComparison> compareTensorValues(const Checkpoint& left, int leftTens
     XXH3_freeState(ha);
     XXH3_freeState(hb);
     if (cancelled) return makeError(Status::Cancelled, "value comparison cancelled");
+    for (const TensorReader* reader : {&ra, &rb})
+        if (!reader->failure().empty()) return makeError(Status::Truncated, reader->failure());
     out.leftHash[0] = fa.high64;
     out.leftHash[1] = fa.low64;
     out.rightHash[0] = fb.high64;

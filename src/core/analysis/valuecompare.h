@@ -2,7 +2,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model/checkpoint.h"
@@ -11,6 +13,10 @@
 
 namespace ckpt
 {
+namespace distributed
+{
+class ChunkCopier;
+}
 
 // Reads one tensor's elements from the mapped file in logical (row-major) order, a chunk at a time:
 // contiguous tensors hand out pointers into the mapping, strided views are gathered into a small buffer.
@@ -24,6 +30,8 @@ public:
     size_t next(size_t maxElements, const uint8_t*& data);
     uint64_t numel() const { return m_numel; }
     size_t elementSize() const { return m_elementSize; }
+    // Why next() stopped early (a directory chunk that cannot be read); empty otherwise.
+    const std::string& failure() const { return m_failure; }
 
 private:
     const uint8_t* m_base = nullptr; // first element
@@ -35,6 +43,13 @@ private:
     uint64_t m_done = 0;
     bool m_contiguous = true;
     std::vector<uint8_t> m_buffer;
+    // A DCP/ZeRO directory tensor no single chunk holds: its row-major bytes come block by block from the chunks.
+    std::shared_ptr<distributed::ChunkCopier> m_chunks;
+    uint64_t m_chunkAt = 0;   // bytes of the tensor fetched from the copier so far
+    std::string_view m_block; // the current block
+    size_t m_blockUsed = 0;   // bytes of it handed out
+    std::string m_failure;
+    size_t nextFromChunks(size_t n, const uint8_t*& data);
 };
 
 // The outcome of comparing two tensors of one shape and dtype element by element.

@@ -1,7 +1,6 @@
 #include "core/distributed/chunkarchive.h"
 
 #include "core/analysis/securityscan.h"
-#include "core/distributed/enummembers.h"
 #include "core/format/torchgraph.h"
 #include "core/pickle/unpickler.h"
 #include "core/zip/ziparchive.h"
@@ -53,8 +52,7 @@ Result<std::unique_ptr<Checkpoint>> openTorchArchive(MappedFilePtr file, uint64_
     doc->root = parsed.value().root;
     doc->pickleProtocol = parsed.value().protocol;
     recordGlobals(*doc, parsed.value().globals);
-    acceptKnownEnumMembers(*doc, doc->root);
-    doc->replacedStates = parsed.value().replacedStates;
+    doc->replacedStates = parsed.value().replacedStates; // interpretTorchGraph applies the enum-member allowance
 
     auto locate = [&zip, offset, name = prefix + "/data/"](const std::string& key) {
         RecordLocation where;

@@ -109,7 +109,8 @@ bool convertElements(const uint8_t* src, DType from, int64_t srcStride, uint8_t*
     return true;
 }
 
-ChunkCopier::ChunkCopier(const Checkpoint& doc, const VirtualTensor& tensor) : m_doc(doc), m_tensor(tensor)
+ChunkCopier::ChunkCopier(const Checkpoint& doc, const VirtualTensor& tensor, uint64_t blockBytes)
+    : m_doc(doc), m_tensor(tensor), m_blockBytes(blockBytes)
 {
     uint64_t numel = 1;
     for (int64_t d : tensor.shape)
@@ -220,7 +221,7 @@ Result<std::string_view> ChunkCopier::next(uint64_t at)
         if (!chunk.problem.empty() || chunk.file < 0)
             return makeError(Status::Truncated, "'" + m_tensor.key + "': " + chunk.fileName + ": " + chunk.problem);
     releaseInPlaceBlock(); // the caller is done with the previous block
-    const uint64_t rowsPerBlock = std::max<uint64_t>(1, kBlockBytes / m_rowBytes);
+    const uint64_t rowsPerBlock = std::max<uint64_t>(1, m_blockBytes / m_rowBytes);
     m_blockBegin = static_cast<int64_t>(at / m_rowBytes);
     int64_t blockEnd = static_cast<int64_t>(std::min<uint64_t>(m_rows, at / m_rowBytes + rowsPerBlock));
 

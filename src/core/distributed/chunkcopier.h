@@ -18,7 +18,8 @@ class ChunkCopier
 public:
     static constexpr uint64_t kBlockBytes = 16ull << 20;
 
-    ChunkCopier(const Checkpoint& doc, const VirtualTensor& tensor);
+    // `blockBytes`: the most a block holds (at least one row); smaller blocks suit readers with a budget of their own.
+    ChunkCopier(const Checkpoint& doc, const VirtualTensor& tensor, uint64_t blockBytes = kBlockBytes);
     ~ChunkCopier();
     ChunkCopier(const ChunkCopier&) = delete;
     ChunkCopier& operator=(const ChunkCopier&) = delete;
@@ -40,6 +41,7 @@ private:
     uint64_t m_rowBytes = 0;      // bytes of one dim-0 row (the whole tensor for a 0-d one)
     uint64_t m_rows = 0;
     uint64_t m_size = 0;
+    uint64_t m_blockBytes = kBlockBytes;
     std::string m_buffer;
     int64_t m_blockBegin = 0;                // first row in m_buffer
     const uint8_t* m_inPlaceBegin = nullptr; // the block last handed out as a view of a rank file

@@ -198,6 +198,8 @@ Result<ConsolidateReport> consolidate(const Checkpoint& doc, const std::string& 
     if (!verified) return verified.error();
     report.tensors = verified.value().keys;
     if (auto committed = file->commit(); !committed) return committed.error();
+    for (const PlainValue& item : doc.values)
+        report.itemsNotWritten.push_back(pathToString(item.path));
     return report;
 }
 

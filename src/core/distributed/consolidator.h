@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/edit/exporter.h"
 
@@ -12,6 +13,9 @@ struct ConsolidateReport {
     size_t records = 0;        // storages (torch) or tensors (safetensors) written
     uint64_t payloadBytes = 0; // tensor bytes written
     uint64_t fileBytes = 0;
+    // Non-tensor items of the directory (DCP bytes items such as a step or a config), by path: the consolidated file
+    // holds the tensors only, so these are listed for the caller to say so (torch's dcp_to_torch_save would keep them).
+    std::vector<std::string> itemsNotWritten;
 };
 
 // Writes one file holding every global tensor of a DCP or DeepSpeed directory (`doc.distributed`), as a

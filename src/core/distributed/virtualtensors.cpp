@@ -1,5 +1,9 @@
 #include "core/distributed/virtualtensors.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "core/distributed/coverage.h"
 #include "core/io/mappedfile.h"
 
@@ -94,17 +98,74 @@ int addVirtualTensor(Checkpoint& doc, Layout& layout, VirtualTensor tensor, Path
     return layout.tensors.back().tensor;
 }
 
+namespace
+{
+
+// One problem per file, in the order the files were first named: a truncated rank file cuts off every item past its
+// end, and each of those was a problem of its own, naming the file again.
+std::vector<DirectoryProblem> oneProblemPerFile(const std::vector<DirectoryProblem>& problems)
+{
+    std::vector<DirectoryProblem> merged;
+    std::vector<size_t> counts;
+    for (const DirectoryProblem& problem : problems) {
+        auto same = std::find_if(merged.begin(), merged.end(),
+                                 [&](const DirectoryProblem& p) { return p.file == problem.file; });
+        if (same == merged.end()) {
+            merged.push_back(problem);
+            counts.push_back(1);
+            continue;
+        }
+        size_t& count = counts[static_cast<size_t>(same - merged.begin())];
+        if (++count <= 3) same->what += "; " + problem.what;
+    }
+    for (size_t i = 0; i < merged.size(); ++i)
+        if (counts[i] > 3) merged[i].what += " (" + std::to_string(counts[i]) + " problems in all)";
+    return merged;
+}
+
+std::string keyList(const std::vector<std::string>& keys)
+{
+    std::string text;
+    for (size_t i = 0; i < keys.size() && i < 5; ++i)
+        text += (i ? ", '" : "'") + keys[i] + "'";
+    if (keys.size() > 5) text += " and " + std::to_string(keys.size() - 5) + " more";
+    return text;
+}
+
+} // namespace
+
 void finishLayout(Checkpoint& doc, std::shared_ptr<Layout> layout)
 {
+    layout->problems = oneProblemPerFile(layout->problems);
+    // A tensor left incomplete by a damaged file is named under that file's one finding; one incomplete for another
+    // reason (an overlap, a hole, a chunk of its own that is unreadable) gets a finding of its own.
+    std::map<std::string, std::vector<std::string>> leftIncomplete; // damaged file -> tensors
     for (VirtualTensor& tensor : layout->tensors) {
         tensor.coverage = checkCoverage(tensor);
         if (tensor.coverage.complete) continue;
         TensorInfo& info = doc.tensors[static_cast<size_t>(tensor.tensor)];
         info.problem = tensor.coverage.problem;
-        doc.findings.push_back({Severity::Unknown, "'" + tensor.key + "' cannot be consolidated: " + info.problem});
+        std::set<std::string> files;
+        for (const Chunk& chunk : tensor.chunks)
+            if (!chunk.problem.empty() || chunk.file < 0) files.insert(chunk.fileName);
+        bool explained = !files.empty();
+        for (const std::string& file : files)
+            explained = explained && std::any_of(layout->problems.begin(), layout->problems.end(),
+                                                 [&](const DirectoryProblem& p) { return p.file == file; });
+        if (explained)
+            for (const std::string& file : files)
+                leftIncomplete[file].push_back(tensor.key);
+        else
+            doc.findings.push_back({Severity::Unknown, "'" + tensor.key + "' cannot be consolidated: " + info.problem});
     }
-    for (const DirectoryProblem& problem : layout->problems)
-        doc.findings.push_back({Severity::Unknown, problem.file + ": " + problem.what});
+    for (const DirectoryProblem& problem : layout->problems) {
+        std::string what = problem.file + ": " + problem.what;
+        const std::vector<std::string>& keys = leftIncomplete[problem.file];
+        if (!keys.empty())
+            what += " (" + std::to_string(keys.size()) + (keys.size() == 1 ? " tensor" : " tensors") +
+                    " cannot be consolidated: " + keyList(keys) + ")";
+        doc.findings.push_back({Severity::Unknown, what});
+    }
     layout->byTensor.assign(doc.tensors.size(), -1);
     for (size_t i = 0; i < layout->tensors.size(); ++i)
         layout->byTensor[static_cast<size_t>(layout->tensors[i].tensor)] = static_cast<int>(i);

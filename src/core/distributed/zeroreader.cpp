@@ -270,14 +270,17 @@ Result<std::unique_ptr<Checkpoint>> loadZeroDirectory(const std::string& directo
         }
     }
     size_t groupCount = 0;
+    // The file a missing rank's optimizer states would be in, as DeepSpeed names it.
+    auto expectedOptimFile = [&](int64_t r) {
+        return tagPrefix + (layout->facts["dtype_prefix"] == "bf16" ? "bf16_" : "") + "zero_pp_rank_" +
+               std::to_string(r) + "_mp_rank_00_optim_states.pt";
+    };
     for (int64_t r = 0; r < world; ++r) {
         if (rankPresent[static_cast<size_t>(r)]) {
             groupCount = std::max(groupCount, ranks[static_cast<size_t>(r)].size());
             continue;
         }
-        std::string expected = (layout->facts["dtype_prefix"] == "bf16" ? "bf16_" : "") + std::string("zero_pp_rank_") +
-                               std::to_string(r) + "_mp_rank_00_optim_states.pt";
-        layout->problems.push_back({tagPrefix + expected, "missing: rank " + std::to_string(r) + " of " +
+        layout->problems.push_back({expectedOptimFile(r), "missing: rank " + std::to_string(r) + " of " +
                                                               std::to_string(world) + " (partition_count " +
                                                               std::to_string(world) + ")"});
     }
@@ -292,7 +295,7 @@ Result<std::unique_ptr<Checkpoint>> loadZeroDirectory(const std::string& directo
             for (Segment& s : placeholder) {
                 s.file = -1;
                 s.problem = "rank " + std::to_string(r) + " optimizer states are missing";
-                s.fileName = "rank " + std::to_string(r);
+                s.fileName = expectedOptimFile(r); // so the file's one finding names the tensors it leaves incomplete
             }
         }
 

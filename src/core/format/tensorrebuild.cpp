@@ -5,6 +5,7 @@
 
 #include "core/format/legacyrebuild.h"
 #include "core/format/numpyarray.h"
+#include "core/format/shardedrebuild.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -139,6 +140,10 @@ void TensorRebuilder::parseCall(const Value* function, const Value* args, Protot
         return;
     }
     if (name == "_rebuild_from_type_v2" && a.size() >= 3) { // (func, new_type, args, state)
+        if (isWrapperSubclassRebuild(a[0])) {
+            parseWrapperSubclass(a, proto);
+            return;
+        }
         parseCall(a[0], a[2], proto, nesting + 1);
         return;
     }
@@ -316,6 +321,40 @@ int TensorRebuilder::storageFor(const Value* pid, std::optional<DType> dtypeOver
     return index;
 }
 
+// A tensor subclass without storage (ShardedTensor, DTensor): the global shape and dtype from the call, the rank's
+// local tensors as components. It has no bytes of its own (storage -1), like a meta tensor.
+void TensorRebuilder::parseWrapperSubclass(const ValueList<const Value*>& a, Prototype& proto)
+{
+    WrapperSubclassRebuild sub = readWrapperSubclassRebuild(a);
+    TensorInfo& info = proto.info;
+    info.dtype = sub.dtype;
+    info.shape = sub.shape;
+    info.stride = sub.stride;
+    info.offset = sub.offset;
+    info.location = sub.location;
+    info.requiresGrad = sub.requiresGrad;
+    if (!sub.problem.empty()) {
+        info.problem = sub.problem;
+        return;
+    }
+    uint64_t numel = 1;
+    for (int64_t d : info.shape)
+        if (d < 0 || mulOverflows(numel, static_cast<uint64_t>(d), numel)) {
+            info.problem = "tensor subclass size is negative or overflows 64 bits";
+            return;
+        }
+    if (mulOverflows(numel, dtypeElementSize(info.dtype), info.nbytes)) {
+        info.problem = "tensor byte size overflows 64 bits";
+        return;
+    }
+    if (!sub.known) {
+        info.problem = "tensor subclass " + sub.typeName + " keeps its data in its pickled state, which is not read";
+        return;
+    }
+    proto.parts = std::move(sub.localTensors);
+    proto.sharded = std::make_shared<ShardedValue>(std::move(sub.value));
+}
+
 // A numpy array owns its bytes (they are inside the pickle): one storage of its own, location "numpy".
 void TensorRebuilder::parseNumpy(const Value* node, TensorInfo& info)
 {
@@ -432,11 +471,17 @@ int TensorRebuilder::emit(const Value* node, const Path& path, size_t depth)
     m_doc.tensors.push_back(std::move(proto.info));
     int index = static_cast<int>(m_doc.tensors.size() - 1);
     m_emitted.emplace(node, index);
+    if (proto.sharded) {
+        proto.sharded->fsdpFlatParam = isFsdpFlatParamPath(path);
+        m_doc.tensors[index].sharded = static_cast<int>(m_doc.shardedValues.size());
+        m_doc.shardedValues.push_back(*proto.sharded);
+    }
     std::vector<int> parts;
     // Only a tensor with components can lead back to itself, so only those pay for the on-path set.
     std::optional<GraphVisitor::PathGuard> onPath;
     if (!proto.parts.empty()) onPath.emplace(m_visitor, node);
-    for (const auto& [partName, partNode] : proto.parts) {
+    for (size_t position = 0; position < proto.parts.size(); ++position) {
+        const auto& [partName, partNode] = proto.parts[position];
         if (!isTensorNode(partNode)) continue;
         int part = -1;
         if (!m_visitor.onPath(partNode)) {
@@ -455,6 +500,7 @@ int TensorRebuilder::emit(const Value* node, const Path& path, size_t depth)
         }
         m_doc.tensors[part].component = true;
         parts.push_back(part);
+        if (proto.sharded) m_doc.shardedValues[m_doc.tensors[index].sharded].local[position].tensor = part;
     }
     TensorInfo& emitted = m_doc.tensors[index];
     emitted.parts = parts;

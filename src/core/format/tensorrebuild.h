@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,12 +42,14 @@ private:
     struct Prototype {
         TensorInfo info;
         std::vector<std::pair<std::string, const Value*>> parts; // component name, tensor node
+        std::shared_ptr<ShardedValue> sharded; // a ShardedTensor/DTensor: parts are its local tensors, in order
     };
     Prototype parse(const Value* node, size_t nesting);
     void parseCall(const Value* function, const Value* args, Prototype& proto, size_t nesting);
     void parseStrided(const ValueList<const Value*>& a, size_t sizeAt, Prototype& proto,
                       std::optional<DType> dtypeOverride);
     void parseNumpy(const Value* node, TensorInfo& info);
+    void parseWrapperSubclass(const ValueList<const Value*>& fromTypeArgs, Prototype& proto);
     int storageFor(const Value* pid, std::optional<DType> dtypeOverride, TensorInfo& info);
     void checkBounds(TensorInfo& info) const;
 

@@ -3,8 +3,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/distributed/enummembers.h"
 #include "core/format/containers.h"
 #include "core/format/packedparams.h"
+#include "core/format/shardedrebuild.h"
 #include "core/format/tensorrebuild.h"
 #include "core/graph/graphvisitor.h"
 #include "core/limits.h"
@@ -346,6 +348,8 @@ std::optional<uint32_t> recordNumber(std::string_view key)
 void interpretTorchGraph(Checkpoint& doc, const RecordLocator& locate, GraphNaming naming,
                          const std::atomic<bool>* cancel)
 {
+    // ShardedTensor metadata pickles enum members as getattr calls, as DCP's .metadata does: same allowance.
+    distributed::acceptKnownEnumMembers(doc, doc.root);
     const size_t values = doc.arena ? doc.arena->size() : 0;
     GraphVisitor visitor(values, cancel), deriving(values, cancel);
     TensorRebuilder rebuilder(doc, locate, visitor);
@@ -362,6 +366,7 @@ void interpretTorchGraph(Checkpoint& doc, const RecordLocator& locate, GraphNami
     }
     if (visitor.stopped())
         doc.findings.push_back({Severity::Unknown, visitor.explain() + "; what is shown is incomplete"});
+    noteShardedValues(doc);
 }
 
 } // namespace ckpt

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/model/dtype.h"
+#include "core/model/shardedvalue.h"
 #include "core/pickle/value.h"
 #include "core/result.h"
 
@@ -90,6 +91,7 @@ struct TensorInfo {
     std::vector<int> parts;      // sparse: component tensors (indices, values / crow, col, values)
     bool component = false;      // part of a sparse/quantized tensor rather than a value of its own
     const Value* node = nullptr; // the rebuild object in the graph (nullptr for safetensors)
+    int sharded = -1;            // a ShardedTensor/DTensor: index into Checkpoint::shardedValues
     std::string problem;         // why the bytes cannot be used (out of bounds, missing record...); empty when fine
 
     uint64_t numel() const;
@@ -164,6 +166,8 @@ struct Checkpoint {
     // A DCP or DeepSpeed directory: each tensor's chunks in the rank files (core/distributed/layout.h).
     // Its tensors have no storage of their own (storage -1) unless one chunk holds all of it.
     std::shared_ptr<const distributed::Layout> distributed;
+    // ShardedTensor / DTensor values of an ordinary file (TensorInfo::sharded points here).
+    std::vector<ShardedValue> shardedValues;
 
     // Bytes of a storage (mapped or inflated); nullptr when unavailable.
     const uint8_t* storageData(int storage) const;

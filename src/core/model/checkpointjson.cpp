@@ -46,9 +46,47 @@ json tensorToJson(const Checkpoint& doc, const TensorInfo& tensor)
     }
     if (tensor.component) out["component"] = true;
     if (!tensor.problem.empty()) out["problem"] = tensor.problem;
+    if (tensor.sharded >= 0)
+        out["sharded"] = shardedValueToJson(doc.shardedValues[static_cast<size_t>(tensor.sharded)]);
     if (doc.distributed) // a DCP/DeepSpeed directory: where the tensor's pieces are
         if (const distributed::VirtualTensor* vt = doc.distributed->forTensor(&tensor - doc.tensors.data()))
             distributed::addChunksJson(*vt, out);
+    return out;
+}
+
+namespace
+{
+
+json shardPiecesToJson(const std::vector<ShardPiece>& pieces)
+{
+    json out = json::array();
+    for (const ShardPiece& piece : pieces) {
+        json entry{{"offsets", piece.offsets}, {"sizes", piece.sizes}, {"placement", piece.placement}};
+        entry["tensor"] = piece.tensor >= 0 ? json(piece.tensor) : json(nullptr);
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+} // namespace
+
+json shardedValueToJson(const ShardedValue& value)
+{
+    json out{{"type", value.type},
+             {"rank", value.rank >= 0 ? json(value.rank) : json(nullptr)},
+             {"world_size", value.worldSize > 0 ? json(value.worldSize) : json(nullptr)},
+             {"local", shardPiecesToJson(value.local)}};
+    if (value.type == "ShardedTensor") {
+        out["shards"] = shardPiecesToJson(value.global);
+        out["sharding_spec"] = value.shardingSpec;
+    } else {
+        out["placements"] = value.placements;
+        out["mesh_shape"] = value.meshShape;
+        out["mesh_coordinate"] = value.meshCoordinate;
+        out["mesh_device_type"] = value.meshDeviceType;
+    }
+    if (value.fsdpFlatParam) out["fsdp_flat_param"] = true;
+    if (!value.problem.empty()) out["problem"] = value.problem;
     return out;
 }
 

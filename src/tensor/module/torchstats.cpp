@@ -356,7 +356,10 @@ Result<TensorStats> compute(const RawTensor& t, const StatsOptions& options, con
     if (bins == 0 || stats.finite == 0) return stats;
 
     double lo = 0, hi = 0;
-    histogramRange(stats.min, stats.max, &lo, &hi);
+    if (options.fixedRange)
+        histogramRange(options.rangeMin, options.rangeMax, &lo, &hi);
+    else
+        histogramRange(stats.min, stats.max, &lo, &hi);
     stats.counts.assign(static_cast<size_t>(bins), 0);
     stats.edges.resize(static_cast<size_t>(bins) + 1);
     for (int b = 0; b <= bins; ++b)
