@@ -408,8 +408,8 @@ void MainWindow::onHealthScanned(const HealthOutcome& outcome)
 {
     m_healthProgress->hide();
     m_healthCancel->hide();
-    QPalette pal = m_healthLabel->palette();
-    pal.setColor(QPalette::WindowText, palette().color(QPalette::WindowText));
+    // Only the danger colour is set; every other role follows the window's palette (a dark theme too).
+    QPalette pal;
     if (!outcome.table) {
         m_healthLabel->setText(outcome.cancelled ? tr("NaN/Inf scan cancelled") : tr("NaN/Inf scan not done"));
         m_healthLabel->setToolTip(outcome.error);
@@ -426,9 +426,11 @@ void MainWindow::onHealthScanned(const HealthOutcome& outcome)
     }
     if (bad > 0) pal.setColor(QPalette::WindowText, models::StatusColors::dangerColor(palette()));
     m_healthLabel->setPalette(pal);
-    m_healthLabel->setText(bad == 0   ? tr("no NaN/Inf")
-                           : bad == 1 ? tr("NaN/Inf in 1 tensor")
-                                      : tr("NaN/Inf in %1 tensors").arg(bad));
+    // "no NaN/Inf" only when every tensor was read; a tensor split over rank files is not (yet) scanned.
+    m_healthLabel->setText(bad == 0 && skipped > 0 ? tr("no NaN/Inf (%1 not scanned)").arg(skipped)
+                           : bad == 0              ? tr("no NaN/Inf")
+                           : bad == 1              ? tr("NaN/Inf in 1 tensor")
+                                                   : tr("NaN/Inf in %1 tensors").arg(bad));
     m_healthLabel->setToolTip(skipped > 0 ? tr("%n tensor(s) not scanned (see the NaN/Inf column)", nullptr, skipped)
                                           : tr("Every element of every tensor was read"));
 }
