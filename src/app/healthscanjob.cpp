@@ -2,6 +2,10 @@
 
 #include <numeric>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#endif
+
 #include <QElapsedTimer>
 #include <QPointer>
 #include <QtConcurrent/QtConcurrent>
@@ -107,6 +111,12 @@ void HealthScanJob::start(CheckpointPtr doc)
     }
     QPointer<HealthScanJob> self(this);
     auto work = [job, self, doc]() -> HealthOutcome {
+#ifdef __linux__
+        // A lower share of the CPU than the window, the matcher and a clicked tensor's statistics (Linux nice
+        // values are per thread; this pool's one thread only ever scans). Not idle priority: a starved thread
+        // holding the tensor module's load lock would make everyone wait.
+        setpriority(PRIO_PROCESS, 0, 10);
+#endif
         auto tick = [job, self](uint64_t done, uint64_t total) {
             // ~10 updates a second are enough for a bar; the UI thread is not flooded by a 40,000-tensor file.
             const qint64 now = job->clock.elapsed();

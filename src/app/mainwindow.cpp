@@ -385,7 +385,7 @@ void MainWindow::setupStatusBar()
     statusBar()->addPermanentWidget(m_healthLabel);
     statusBar()->addPermanentWidget(m_healthProgress);
     statusBar()->addPermanentWidget(m_healthCancel);
-    connect(m_healthCancel, &QToolButton::clicked, m_healthScan, &HealthScanJob::cancel);
+    connect(m_healthCancel, &QToolButton::clicked, this, &MainWindow::cancelHealthScan);
     connect(m_healthScan, &HealthScanJob::progress, this, [this](qint64 done, qint64 total) {
         if (total <= 0) return;
         m_healthProgress->setRange(0, 1000);
@@ -401,7 +401,35 @@ void MainWindow::startHealthScan()
     m_healthProgress->setRange(0, 0); // busy until the first tick (the first scan also loads LibTorch)
     m_healthProgress->show();
     m_healthCancel->show();
+    // The reading itself waits for the architecture ranking (startRanking / onRanked): on two cores the scan
+    // competing with the first screen's own work made the window stutter while it opened.
+    m_healthScan->cancel();
+    m_healthPending = true;
+}
+
+void MainWindow::runPendingHealthScan()
+{
+    if (!m_healthPending) return;
+    m_healthPending = false;
     m_healthScan->start(m_doc);
+}
+
+void MainWindow::cancelHealthScan()
+{
+    if (m_healthPending) {
+        // Not started yet: nothing to stop, only the start to call off.
+        m_healthPending = false;
+        HealthOutcome cancelled;
+        cancelled.cancelled = true;
+        onHealthScanned(cancelled);
+        return;
+    }
+    m_healthScan->cancel();
+}
+
+bool MainWindow::healthScanBusy() const
+{
+    return m_healthPending || m_healthScan->isRunning();
 }
 
 void MainWindow::onHealthScanned(const HealthOutcome& outcome)
@@ -414,6 +442,7 @@ void MainWindow::onHealthScanned(const HealthOutcome& outcome)
         m_healthLabel->setText(outcome.cancelled ? tr("NaN/Inf scan cancelled") : tr("NaN/Inf scan not done"));
         m_healthLabel->setToolTip(outcome.error);
         m_healthLabel->setPalette(pal);
+        emit healthShown();
         return;
     }
     if (!m_doc || outcome.table->document != m_doc.get()) return; // a scan of a document closed meanwhile
@@ -433,6 +462,7 @@ void MainWindow::onHealthScanned(const HealthOutcome& outcome)
                                                    : tr("NaN/Inf in %1 tensors").arg(bad));
     m_healthLabel->setToolTip(skipped > 0 ? tr("%n tensor(s) not scanned (see the NaN/Inf column)", nullptr, skipped)
                                           : tr("Every element of every tensor was read"));
+    emit healthShown();
 }
 
 QString MainWindow::healthStatusText() const
@@ -489,7 +519,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
     s.setValue(QStringLiteral("window/sideSplitter"), m_ui->sideSplitter->saveState());
     s.setValue(QStringLiteral("window/treeHeader"), m_ui->treeView->header()->saveState());
     m_loader->cancel();
-    m_healthScan->cancel();
+    cancelHealthScan();
     event->accept();
 }
 
@@ -778,8 +808,8 @@ void MainWindow::onLoaded(const LoadedDocument& result)
     m_ui->treeView->setFocus();
     emit documentShown(result.path);
     if (!m_archSpec.isEmpty()) setArchitecture(m_archSpec);
-    startRanking();
     startHealthScan();
+    startRanking();
 }
 
 void MainWindow::startRanking()
@@ -787,7 +817,10 @@ void MainWindow::startRanking()
     // The catalog ranked for this file, in the background; a newer file's ranking replaces an older one's.
     m_ranking.clear();
     m_chooser->setRanking({});
-    if (!m_doc || !m_doc->mainWeightSet()) return;
+    if (!m_doc || !m_doc->mainWeightSet()) {
+        runPendingHealthScan(); // nothing to rank: the NaN/Inf scan starts at once
+        return;
+    }
     const quint64 generation = ++m_rankGeneration;
     auto* watcher = new QFutureWatcher<std::vector<ArchitectureFit>>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
@@ -805,6 +838,7 @@ void MainWindow::startRanking()
 void MainWindow::onRanked()
 {
     m_chooser->setRanking(m_ranking);
+    runPendingHealthScan();
     // The best fit is checked at once unless an architecture is already chosen; a poor best fit (under half
     // the keys and shapes) is only offered in the list.
     if (m_archSpec.isEmpty() && !m_ranking.empty() && m_ranking.front().fit >= 0.5) {

@@ -97,6 +97,8 @@ public:
     HealthScanJob* healthScan() const { return m_healthScan; }
     QString healthStatusText() const;
     bool healthProgressShown() const;
+    // A scan is waiting for the ranking or running; healthShown() follows (column filled, or why not).
+    bool healthScanBusy() const;
     // Help > Manual (F1) or Help > Keyboard Shortcuts (HelpDialog::Page); the dialog deletes itself on close.
     HelpDialog* showHelp(int page);
     CheckpointPtr document() const { return m_doc; }
@@ -114,6 +116,7 @@ signals:
     void exportDialogShown(ckpt::app::ExportDialog* dialog);
     void rankingShown(); // the chooser lists the catalog best first (and the best fit is being checked)
     void newWindowOpened(ckpt::app::MainWindow* window);
+    void healthShown(); // the NaN/Inf scan's answer is in the status bar (and the column, when it ran)
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -139,6 +142,8 @@ private:
     void onMatched(const MatchOutcome& outcome);
     void startHealthScan();
     void onHealthScanned(const HealthOutcome& outcome);
+    void runPendingHealthScan();
+    void cancelHealthScan();
     void showError(const QString& html, bool retryable);
     void hideError();
     void updateMatchBar();
@@ -182,6 +187,7 @@ private:
     QProgressBar* m_healthProgress = nullptr;
     QToolButton* m_healthCancel = nullptr;
     QLabel* m_healthLabel = nullptr;
+    bool m_healthPending = false; // opened, scan not started yet (it waits for the ranking)
     QFutureWatcher<std::vector<ArchitectureFit>>* m_ranker = nullptr;
     quint64 m_rankGeneration = 0;
     std::vector<ArchitectureFit> m_ranking;
