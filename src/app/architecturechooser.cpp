@@ -22,7 +22,8 @@ ArchitectureChooser::ArchitectureChooser(QWidget* parent) : QWidget(parent)
     m_combo = new QComboBox(this);
     m_combo->setEditable(true);
     m_combo->setInsertPolicy(QComboBox::NoInsert);
-    m_combo->setMinimumContentsLength(22);
+    // Wide enough for "tinyresnet (the sample's JSON)" or "resnet18  100% fit" at 1024 pixels.
+    m_combo->setMinimumContentsLength(30);
     m_combo->setMaximumWidth(360);
     m_combo->setMaxVisibleItems(20);
     m_combo->setToolTip(tr("Check the checkpoint against an architecture: type to search the built-in catalog"));
@@ -35,6 +36,7 @@ ArchitectureChooser::ArchitectureChooser(QWidget* parent) : QWidget(parent)
     completer->setCompletionMode(QCompleter::PopupCompletion);
     m_combo->setCompleter(completer);
     connect(m_combo, qOverload<int>(&QComboBox::activated), this, &ArchitectureChooser::activate);
+    connect(m_combo, &QComboBox::currentIndexChanged, this, &ArchitectureChooser::showTextStart);
 
     m_more = new QToolButton(this);
     m_more->setText(tr("Other..."));
@@ -64,6 +66,7 @@ void ArchitectureChooser::setCurrentSpec(const QString& spec, const QString& lab
         index = m_combo->count() - 1;
     }
     m_combo->setCurrentIndex(index);
+    showTextStart();
 }
 
 void ArchitectureChooser::fillCatalog(const std::vector<ArchitectureFit>& ranking)
@@ -105,6 +108,19 @@ void ArchitectureChooser::fillCatalog(const std::vector<ArchitectureFit>& rankin
     }
     const int index = m_combo->findData(current);
     m_combo->setCurrentIndex(index < 0 ? 0 : index);
+    showTextStart();
+}
+
+void ArchitectureChooser::showTextStart()
+{
+    // An editable combo leaves its cursor after the last character, so a text wider than the field shows its
+    // end ("inyresnet (the sample's JSON)"); the name that matters is at the start.
+    m_combo->lineEdit()->setCursorPosition(0);
+}
+
+QLineEdit* ArchitectureChooser::lineEdit() const
+{
+    return m_combo->lineEdit();
 }
 
 void ArchitectureChooser::setRanking(const std::vector<ArchitectureFit>& ranking)

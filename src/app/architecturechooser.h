@@ -7,6 +7,7 @@
 #include "core/analysis/architectureranking.h"
 
 class QComboBox;
+class QLineEdit;
 class QToolButton;
 class QMenu;
 
@@ -32,6 +33,8 @@ public:
     void setRanking(const std::vector<ArchitectureFit>& ranking);
     // The entries as shown, for tests: "(none)", "resnet18  100% fit", ...
     QStringList entryTexts() const;
+    // The combo's text field (tests read what part of the current text is in view).
+    QLineEdit* lineEdit() const;
 
 signals:
     void architectureChosen(const QString& spec);
@@ -39,6 +42,7 @@ signals:
 private:
     void activate(int index);
     void fillCatalog(const std::vector<ArchitectureFit>& ranking);
+    void showTextStart();
 
     QComboBox* m_combo = nullptr;
     QToolButton* m_more = nullptr;

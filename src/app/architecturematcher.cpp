@@ -22,13 +22,13 @@ ArchitectureMatcher::~ArchitectureMatcher()
     }
 }
 
-MatchOutcome ArchitectureMatcher::run(CheckpointPtr doc, const QString& archSpec)
+MatchOutcome ArchitectureMatcher::run(CheckpointPtr doc, const QString& archSpec, models::TreeView view)
 {
     MatchOutcome out;
     out.archSpec = archSpec;
     if (archSpec.isEmpty()) {
         // No architecture: the plain tree, rebuilt here rather than on the UI thread (40,000 rows take long).
-        out.tree = models::CheckpointTree::build(doc);
+        out.tree = models::CheckpointTree::build(doc, {}, view);
         return out;
     }
     Result<ArchitectureSpec> spec = resolveArchitectureSpec(archSpec.toStdString());
@@ -43,11 +43,11 @@ MatchOutcome ArchitectureMatcher::run(CheckpointPtr doc, const QString& archSpec
     }
     auto shared = std::make_shared<const MatchReport>(std::move(report).value());
     out.report = shared;
-    out.tree = models::CheckpointTree::build(doc, models::overlayFromReport(*shared));
+    out.tree = models::CheckpointTree::build(doc, models::overlayFromReport(*shared), view);
     return out;
 }
 
-void ArchitectureMatcher::match(CheckpointPtr doc, const QString& archSpec)
+void ArchitectureMatcher::match(CheckpointPtr doc, const QString& archSpec, models::TreeView view)
 {
     const quint64 generation = ++m_generation;
     auto* watcher = new QFutureWatcher<MatchOutcome>(this);
@@ -57,7 +57,7 @@ void ArchitectureMatcher::match(CheckpointPtr doc, const QString& archSpec)
         watcher->deleteLater();
         if (generation == m_generation) emit finished(watcher->result());
     });
-    watcher->setFuture(QtConcurrent::run(guardedWorker([doc, archSpec] { return run(doc, archSpec); },
+    watcher->setFuture(QtConcurrent::run(guardedWorker([doc, archSpec, view] { return run(doc, archSpec, view); },
                                                        [](const Error& error) {
                                                            MatchOutcome out;
                                                            out.error = workerErrorText(error);

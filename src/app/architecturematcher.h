@@ -29,12 +29,14 @@ public:
     explicit ArchitectureMatcher(QObject* parent = nullptr);
     ~ArchitectureMatcher() override;
 
-    void match(CheckpointPtr doc, const QString& archSpec);
+    // `view`: the tree to build (a whole-model pickle's weights or Python objects).
+    void match(CheckpointPtr doc, const QString& archSpec, models::TreeView view = models::TreeView::PythonObjects);
     void cancel() { ++m_generation; }
     bool isBusy() const { return !m_watchers.isEmpty(); }
 
     // The same work, synchronously (for the command line's first screen and for tests).
-    static MatchOutcome run(CheckpointPtr doc, const QString& archSpec);
+    static MatchOutcome run(CheckpointPtr doc, const QString& archSpec,
+                            models::TreeView view = models::TreeView::PythonObjects);
 
 signals:
     void finished(const ckpt::app::MatchOutcome& outcome);

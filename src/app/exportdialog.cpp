@@ -16,6 +16,7 @@
 #include <QtConcurrent/QtConcurrent>
 
 #include "app/directorybanner.h"
+#include "app/layoutchoices.h"
 #include "app/progressbarfeed.h"
 #include "app/replacequestion.h"
 #include "app/workerguard.h"
@@ -56,9 +57,7 @@ ExportDialog::ExportDialog(CheckpointPtr doc, const QString& path, const RenameR
 {
     m_ui->setupUi(this);
     m_ui->inputLabel->setText(tr("<b>Input:</b> %1 (never modified)").arg(path.toHtmlEscaped()));
-    m_ui->layoutCombo->addItem(tr("Keep keys as the rule leaves them"), int(TargetLayout::Keep));
-    m_ui->layoutCombo->addItem(tr("Single device / CPU (no `module.`)"), int(TargetLayout::Single));
-    m_ui->layoutCombo->addItem(tr("DataParallel / DDP (one `module.`)"), int(TargetLayout::DataParallel));
+    addLayoutChoices(m_ui->layoutCombo);
     m_ui->formatCombo->addItem(tr("PyTorch (.pth, torch zip)"), int(ExportFormat::Torch));
     m_ui->formatCombo->addItem(tr("safetensors (.safetensors, state dict only)"), int(ExportFormat::Safetensors));
     m_ui->locationsTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);

@@ -55,7 +55,8 @@ quint64 LoadController::open(const QString& path)
     emit started(path);
 
     QPointer<LoadController> self(this);
-    auto work = [job, self]() -> Outcome {
+    const models::TreeView view = m_view;
+    auto work = [job, self, view]() -> Outcome {
         Progress progress;
         progress.cancel = &job->cancel;
         progress.report = [job, self](uint64_t done, uint64_t total) {
@@ -79,7 +80,7 @@ quint64 LoadController::open(const QString& path)
             out.error = makeError(Status::Cancelled, "cancelled");
         } else {
             out.doc = r.value();
-            out.tree = models::CheckpointTree::build(out.doc);
+            out.tree = models::CheckpointTree::build(out.doc, {}, view);
             out.wrapperPrefix = commonWrapperPrefix(*out.doc);
             out.ok = true;
         }

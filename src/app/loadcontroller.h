@@ -40,6 +40,8 @@ public:
     bool isLoading() const { return m_running != nullptr; }
     quint64 generation() const { return m_generation; }
     QString currentPath() const { return m_path; }
+    // The tree a whole-model pickle opens on (the next open() builds it); other files have one view.
+    void setTreeView(models::TreeView view) { m_view = view; }
 
 signals:
     void started(const QString& path);
@@ -56,6 +58,7 @@ private:
 
     quint64 m_generation = 0;
     QString m_path;
+    models::TreeView m_view = models::TreeView::PythonObjects;
     std::shared_ptr<Job> m_running;
     QList<QFutureWatcher<Outcome>*> m_watchers;
 };

@@ -3,6 +3,7 @@
 
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -11,6 +12,7 @@
 #include <QFileSystemWatcher>
 #include <QGuiApplication>
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QMenu>
 #include <QMimeData>
@@ -29,6 +31,7 @@
 #include "app/directorybanner.h"
 #include "app/documentfacts.h"
 #include "app/exportdialog.h"
+#include "app/healthscanjob.h"
 #include "app/helpdialog.h"
 #include "app/recentfiles.h"
 #include "app/renamepreviewdialog.h"
@@ -53,6 +56,9 @@ namespace
 
 const char* const kCheckpointFilter =
     "Checkpoints (*.pth *.pt *.ckpt *.bin *.safetensors *.pkl *.tar *.index.json);;All files (*)";
+
+// The tree a whole-model pickle opens on, for this session (every window): the weights first, as a state dict.
+models::TreeView g_sessionTreeView = models::TreeView::Weights;
 
 QString legendHtml(const QPalette& pal)
 {
@@ -117,6 +123,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_ui(std::make_un
     m_ui->centralLayout->insertWidget(0, m_changedBanner);
     setupFileWatch();
 
+    // Whole-model pickles: the state dict or the pickled objects (shown only for such a file).
+    m_viewSwitch = new QComboBox(m_ui->centralWidget);
+    m_viewSwitch->setObjectName(QStringLiteral("viewSwitch"));
+    m_viewSwitch->addItem(tr("Weights"), int(models::TreeView::Weights));
+    m_viewSwitch->addItem(tr("Python objects"), int(models::TreeView::PythonObjects));
+    m_viewSwitch->setToolTip(tr("A whole pickled model: list its tensors by state-dict name (Weights) or show "
+                                "the pickled objects (_modules, _parameters, ...)"));
+    m_viewSwitch->setCurrentIndex(m_viewSwitch->findData(int(g_sessionTreeView)));
+    m_viewSwitch->hide();
+    m_ui->filterLayout->insertWidget(0, m_viewSwitch);
+    m_loader->setTreeView(g_sessionTreeView);
+    connect(m_viewSwitch, qOverload<int>(&QComboBox::activated), this,
+            [this](int index) { setTreeView(models::TreeView(m_viewSwitch->itemData(index).toInt())); });
+
     setupActions();
     setupStatusBar();
     restoreSettings();
@@ -128,6 +148,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_ui(std::make_un
                                                  m_ui->actionCollapseAll, m_ui->actionCompare},
                                                 this);
     m_ui->filterEdit->installEventFilter(passThrough);
+    // While typing a filter, the keys that move through a list move through the tree (the filter keeps focus).
+    m_ui->filterEdit->installEventFilter(this);
     for (QWidget* w : m_chooser->findChildren<QWidget*>())
         w->installEventFilter(passThrough);
     m_ui->treeView->setFocus();
@@ -187,9 +209,9 @@ void MainWindow::sizeColumns()
     // Name takes what the others leave, so Status stays on screen down to a 1024-pixel window.
     header->setSectionResizeMode(Model::NameColumn, QHeaderView::Stretch);
     header->setMinimumSectionSize(40);
-    const std::pair<int, int> widths[] = {{Model::TypeColumn, 82},     {Model::ShapeColumn, 105},
-                                          {Model::ElementsColumn, 72}, {Model::SizeColumn, 68},
-                                          {Model::LocationColumn, 60}, {Model::StatusColumn, 112}};
+    const std::pair<int, int> widths[] = {
+        {Model::TypeColumn, 82},     {Model::ShapeColumn, 105}, {Model::ElementsColumn, 72}, {Model::SizeColumn, 68},
+        {Model::LocationColumn, 60}, {Model::HealthColumn, 64}, {Model::StatusColumn, 112}};
     for (const auto& [column, width] : widths)
         m_ui->treeView->setColumnWidth(column, width);
 }
@@ -343,6 +365,114 @@ void MainWindow::setupStatusBar()
     statusBar()->addWidget(m_statusSummary, 1);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancel);
+
+    // The NaN/Inf scan of the whole file: a bar with its own Cancel while it runs, then one line of result.
+    m_healthScan = new HealthScanJob(this);
+    m_healthProgress = new QProgressBar(this);
+    m_healthProgress->setObjectName(QStringLiteral("healthProgress"));
+    m_healthProgress->setMaximumWidth(160);
+    m_healthProgress->setFormat(tr("NaN/Inf scan %p%"));
+    m_healthProgress->setToolTip(tr("Reading every tensor for NaN and Inf (in the background)"));
+    m_healthProgress->hide();
+    m_healthCancel = new QToolButton(this);
+    m_healthCancel->setObjectName(QStringLiteral("healthCancel"));
+    m_healthCancel->setIcon(style()->standardIcon(QStyle::SP_DialogCancelButton));
+    m_healthCancel->setToolTip(tr("Stop the NaN/Inf scan"));
+    m_healthCancel->setAutoRaise(true);
+    m_healthCancel->hide();
+    m_healthLabel = new QLabel(this);
+    m_healthLabel->setObjectName(QStringLiteral("healthLabel"));
+    statusBar()->addPermanentWidget(m_healthLabel);
+    statusBar()->addPermanentWidget(m_healthProgress);
+    statusBar()->addPermanentWidget(m_healthCancel);
+    connect(m_healthCancel, &QToolButton::clicked, this, &MainWindow::cancelHealthScan);
+    connect(m_healthScan, &HealthScanJob::progress, this, [this](qint64 done, qint64 total) {
+        if (total <= 0) return;
+        m_healthProgress->setRange(0, 1000);
+        m_healthProgress->setValue(int(done * 1000 / total));
+    });
+    connect(m_healthScan, &HealthScanJob::finished, this, &MainWindow::onHealthScanned);
+}
+
+void MainWindow::startHealthScan()
+{
+    m_model->setHealth(nullptr);
+    m_healthLabel->clear();
+    m_healthProgress->setRange(0, 0); // busy until the first tick (the first scan also loads LibTorch)
+    m_healthProgress->show();
+    m_healthCancel->show();
+    // The reading itself waits for the architecture ranking (startRanking / onRanked): on two cores the scan
+    // competing with the first screen's own work made the window stutter while it opened.
+    m_healthScan->cancel();
+    m_healthPending = true;
+}
+
+void MainWindow::runPendingHealthScan()
+{
+    if (!m_healthPending) return;
+    m_healthPending = false;
+    m_healthScan->start(m_doc);
+}
+
+void MainWindow::cancelHealthScan()
+{
+    if (m_healthPending) {
+        // Not started yet: nothing to stop, only the start to call off.
+        m_healthPending = false;
+        HealthOutcome cancelled;
+        cancelled.cancelled = true;
+        onHealthScanned(cancelled);
+        return;
+    }
+    m_healthScan->cancel();
+}
+
+bool MainWindow::healthScanBusy() const
+{
+    return m_healthPending || m_healthScan->isRunning();
+}
+
+void MainWindow::onHealthScanned(const HealthOutcome& outcome)
+{
+    m_healthProgress->hide();
+    m_healthCancel->hide();
+    // Only the danger colour is set; every other role follows the window's palette (a dark theme too).
+    QPalette pal;
+    if (!outcome.table) {
+        m_healthLabel->setText(outcome.cancelled ? tr("NaN/Inf scan cancelled") : tr("NaN/Inf scan not done"));
+        m_healthLabel->setToolTip(outcome.error);
+        m_healthLabel->setPalette(pal);
+        emit healthShown();
+        return;
+    }
+    if (!m_doc || outcome.table->document != m_doc.get()) return; // a scan of a document closed meanwhile
+    m_model->setHealth(outcome.table);
+    m_ui->treeView->viewport()->update(); // the model signals the top rows only; the rows below repaint too
+    int bad = 0, skipped = 0;
+    for (const models::TensorHealth& t : outcome.table->tensors) {
+        bad += t.nonFinite() > 0 ? 1 : 0;
+        skipped += t.scanned ? 0 : 1;
+    }
+    if (bad > 0) pal.setColor(QPalette::WindowText, models::StatusColors::dangerColor(palette()));
+    m_healthLabel->setPalette(pal);
+    // "no NaN/Inf" only when every tensor was read; a tensor split over rank files is not (yet) scanned.
+    m_healthLabel->setText(bad == 0 && skipped > 0 ? tr("no NaN/Inf (%1 not scanned)").arg(skipped)
+                           : bad == 0              ? tr("no NaN/Inf")
+                           : bad == 1              ? tr("NaN/Inf in 1 tensor")
+                                                   : tr("NaN/Inf in %1 tensors").arg(bad));
+    m_healthLabel->setToolTip(skipped > 0 ? tr("%n tensor(s) not scanned (see the NaN/Inf column)", nullptr, skipped)
+                                          : tr("Every element of every tensor was read"));
+    emit healthShown();
+}
+
+QString MainWindow::healthStatusText() const
+{
+    return m_healthLabel->text();
+}
+
+bool MainWindow::healthProgressShown() const
+{
+    return m_healthProgress->isVisibleTo(this);
 }
 
 void MainWindow::restoreSettings()
@@ -353,6 +483,22 @@ void MainWindow::restoreSettings()
     m_ui->mainSplitter->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_ui->sideSplitter->restoreState(s.value(QStringLiteral("window/sideSplitter")).toByteArray());
     m_ui->treeView->header()->restoreState(s.value(QStringLiteral("window/treeHeader")).toByteArray());
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == m_ui->filterEdit && event->type() == QEvent::KeyPress) {
+        const auto* key = static_cast<QKeyEvent*>(event);
+        const bool ctrl = key->modifiers() & Qt::ControlModifier;
+        const int k = key->key();
+        // Up/Down/Page keys, and Ctrl+Home/Ctrl+End (without Ctrl those move the text cursor).
+        if (k == Qt::Key_Up || k == Qt::Key_Down || k == Qt::Key_PageUp || k == Qt::Key_PageDown ||
+            (ctrl && (k == Qt::Key_Home || k == Qt::Key_End))) {
+            QCoreApplication::sendEvent(m_ui->treeView, event);
+            return true;
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::changeEvent(QEvent* event)
@@ -373,6 +519,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
     s.setValue(QStringLiteral("window/sideSplitter"), m_ui->sideSplitter->saveState());
     s.setValue(QStringLiteral("window/treeHeader"), m_ui->treeView->header()->saveState());
     m_loader->cancel();
+    cancelHealthScan();
     event->accept();
 }
 
@@ -483,6 +630,18 @@ void MainWindow::openSample()
     openFile(sample);
 }
 
+void MainWindow::setTreeView(models::TreeView view)
+{
+    g_sessionTreeView = view;
+    m_loader->setTreeView(view);
+    {
+        const QSignalBlocker block(m_viewSwitch);
+        m_viewSwitch->setCurrentIndex(m_viewSwitch->findData(int(view)));
+    }
+    // The same document in the other view, built in the background like any new tree (the match is kept).
+    if (m_doc && models::offersWeightsView(*m_doc)) setArchitecture(m_archSpec);
+}
+
 void MainWindow::setArchitecture(const QString& spec)
 {
     m_archSpec = spec;
@@ -492,13 +651,13 @@ void MainWindow::setArchitecture(const QString& spec)
         // The plain tree is rebuilt in the background too: 40,000 rows take longer than a frame.
         m_report.reset();
         updateMatchBar();
-        m_matcher->match(m_doc, QString());
+        m_matcher->match(m_doc, QString(), g_sessionTreeView);
         return;
     }
     m_ui->matchBar->show();
     m_ui->matchSummaryLabel->setText(tr("Checking against %1...").arg(spec.toHtmlEscaped()));
     m_matchSpinner->show();
-    m_matcher->match(m_doc, spec);
+    m_matcher->match(m_doc, spec, g_sessionTreeView);
 }
 
 void MainWindow::onMatched(const MatchOutcome& outcome)
@@ -610,6 +769,11 @@ void MainWindow::onLoaded(const LoadedDocument& result)
     m_ui->treeView->expandToDepth(0);
     m_recent->add(result.path);
     m_security->showFor(*m_doc, result.tree->payloadRows());
+    m_viewSwitch->setVisible(models::offersWeightsView(*m_doc));
+    {
+        const QSignalBlocker block(m_viewSwitch);
+        m_viewSwitch->setCurrentIndex(m_viewSwitch->findData(int(result.tree->view())));
+    }
     // The first-run sample says what it is, so nobody takes it for one of their own files.
     const bool sample = !m_samplePath.isEmpty() && result.path == m_samplePath;
     setWindowTitle(sample ? tr("Built-in sample: %1 - Checkpoint Inspector").arg(QFileInfo(result.path).fileName())
@@ -644,6 +808,7 @@ void MainWindow::onLoaded(const LoadedDocument& result)
     m_ui->treeView->setFocus();
     emit documentShown(result.path);
     if (!m_archSpec.isEmpty()) setArchitecture(m_archSpec);
+    startHealthScan();
     startRanking();
 }
 
@@ -652,7 +817,10 @@ void MainWindow::startRanking()
     // The catalog ranked for this file, in the background; a newer file's ranking replaces an older one's.
     m_ranking.clear();
     m_chooser->setRanking({});
-    if (!m_doc || !m_doc->mainWeightSet()) return;
+    if (!m_doc || !m_doc->mainWeightSet()) {
+        runPendingHealthScan(); // nothing to rank: the NaN/Inf scan starts at once
+        return;
+    }
     const quint64 generation = ++m_rankGeneration;
     auto* watcher = new QFutureWatcher<std::vector<ArchitectureFit>>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
@@ -670,6 +838,7 @@ void MainWindow::startRanking()
 void MainWindow::onRanked()
 {
     m_chooser->setRanking(m_ranking);
+    runPendingHealthScan();
     // The best fit is checked at once unless an architecture is already chosen; a poor best fit (under half
     // the keys and shapes) is only offered in the list.
     if (m_archSpec.isEmpty() && !m_ranking.empty() && m_ranking.front().fit >= 0.5) {

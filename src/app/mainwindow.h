@@ -12,6 +12,7 @@
 #include "app/loadcontroller.h"
 
 class QCloseEvent;
+class QComboBox;
 class QFileSystemWatcher;
 class QTimer;
 class QDragEnterEvent;
@@ -19,6 +20,7 @@ class QDropEvent;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QToolButton;
 class QTreeView;
 
 namespace Ui
@@ -42,6 +44,8 @@ class ChangedBanner;
 class DiffWindow;
 class DirectoryBanner;
 class ExportDialog;
+class HealthScanJob;
+struct HealthOutcome;
 class HelpDialog;
 class RecentFiles;
 class RenamePreviewDialog;
@@ -80,11 +84,21 @@ public:
     // "changed on disk" with Reload: shown when a file of the open document is rewritten under it.
     ChangedBanner* changedBanner() const { return m_changedBanner; }
     QAction* openFolderAction() const { return m_openFolder; }
+    // "Weights" / "Python objects" for a whole-model pickle (hidden for other files); the choice is kept for
+    // the rest of the session, in every window.
+    QComboBox* viewSwitch() const { return m_viewSwitch; }
+    void setTreeView(models::TreeView view);
     ArchitectureChooser* architectureChooser() const { return m_chooser; }
     // The catalog ranked for the open file (best first); empty until the background ranking is done.
     const std::vector<ArchitectureFit>& ranking() const { return m_ranking; }
     QString architectureSpec() const { return m_archSpec; }
     QString statusSummaryText() const;
+    // The whole-file NaN/Inf scan that fills the tree's NaN/Inf column (started by every open).
+    HealthScanJob* healthScan() const { return m_healthScan; }
+    QString healthStatusText() const;
+    bool healthProgressShown() const;
+    // A scan is waiting for the ranking or running; healthShown() follows (column filled, or why not).
+    bool healthScanBusy() const;
     // Help > Manual (F1) or Help > Keyboard Shortcuts (HelpDialog::Page); the dialog deletes itself on close.
     HelpDialog* showHelp(int page);
     CheckpointPtr document() const { return m_doc; }
@@ -102,12 +116,14 @@ signals:
     void exportDialogShown(ckpt::app::ExportDialog* dialog);
     void rankingShown(); // the chooser lists the catalog best first (and the best fit is being checked)
     void newWindowOpened(ckpt::app::MainWindow* window);
+    void healthShown(); // the NaN/Inf scan's answer is in the status bar (and the column, when it ran)
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
     void changeEvent(QEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void setupActions();
@@ -124,6 +140,10 @@ private:
     void onFailed(const QString& path, const QString& reason);
     void onCancelled(const QString& path);
     void onMatched(const MatchOutcome& outcome);
+    void startHealthScan();
+    void onHealthScanned(const HealthOutcome& outcome);
+    void runPendingHealthScan();
+    void cancelHealthScan();
     void showError(const QString& html, bool retryable);
     void hideError();
     void updateMatchBar();
@@ -162,6 +182,12 @@ private:
     QAction* m_openFolder = nullptr;
     QAction* m_saveMatchReport = nullptr;
     QProgressBar* m_matchSpinner = nullptr;
+    QComboBox* m_viewSwitch = nullptr;
+    HealthScanJob* m_healthScan = nullptr;
+    QProgressBar* m_healthProgress = nullptr;
+    QToolButton* m_healthCancel = nullptr;
+    QLabel* m_healthLabel = nullptr;
+    bool m_healthPending = false; // opened, scan not started yet (it waits for the ranking)
     QFutureWatcher<std::vector<ArchitectureFit>>* m_ranker = nullptr;
     quint64 m_rankGeneration = 0;
     std::vector<ArchitectureFit> m_ranking;

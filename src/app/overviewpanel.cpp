@@ -5,6 +5,7 @@
 
 #include <QEvent>
 #include <QLabel>
+#include <QScrollArea>
 #include <QVBoxLayout>
 #include <QtCharts/QBarCategoryAxis>
 #include <QtCharts/QBarSet>
@@ -39,30 +40,42 @@ bool looksLikeBuffer(const std::string& key)
 
 constexpr int kMaxBars = 8;      // the largest modules; the rest are summed as "other"
 constexpr int kMaxBarLabel = 20; // characters of a module name beside its bar; longer ones end in "…"
+// The chart's height: its axis and title, then enough per bar for a readable label beside each.
+constexpr int kChartAxesHeight = 70;
+constexpr int kChartBarHeight = 22;
 
 } // namespace
 
 OverviewPanel::OverviewPanel(QWidget* parent) : QWidget(parent)
 {
     setObjectName(QStringLiteral("overviewPanel"));
-    auto* layout = new QVBoxLayout(this);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    // The facts and the chart scroll together: in a short pane (1024x700) neither is squeezed; the facts keep
+    // their full height and the chart a readable height per bar, and the pane scrolls instead.
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    auto* body = new QWidget(scroll);
+    auto* layout = new QVBoxLayout(body);
     layout->setContentsMargins(6, 0, 6, 0);
-    m_facts = new QLabel(this);
+    m_facts = new QLabel(body);
     m_facts->setWordWrap(true);
     m_facts->setTextFormat(Qt::RichText);
     m_facts->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_facts->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-    // The facts are never clipped; the chart takes what is left (at 1024x700 too).
-    m_facts->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
-    m_chart = new QChartView(this);
+    m_chart = new QChartView(body);
     m_chart->setRenderHint(QPainter::Antialiasing);
-    m_chart->setMinimumHeight(120);
     m_chart->chart()->legend()->hide();
     m_chart->chart()->setMargins(QMargins(2, 2, 2, 2));
     m_chart->chart()->setBackgroundRoundness(0);
     m_chart->hide();
     layout->addWidget(m_facts);
-    layout->addWidget(m_chart, 1);
+    layout->addWidget(m_chart);
+    layout->addStretch();
+    scroll->setWidget(body);
+    outer->addWidget(scroll);
 }
 
 QString OverviewPanel::text() const
@@ -207,6 +220,7 @@ void OverviewPanel::setDocument(CheckpointPtr doc)
     series->attachAxis(y);
     series->attachAxis(x);
     m_bars = int(sorted.size());
+    m_chart->setFixedHeight(kChartAxesHeight + kChartBarHeight * m_bars);
     m_chart->show();
 }
 

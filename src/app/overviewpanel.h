@@ -22,6 +22,7 @@ public:
     QString text() const;  // the facts as shown (HTML)
     int chartBars() const; // bars in the per-module chart (0 when hidden)
     QChartView* chartView() const { return m_chart; }
+    QLabel* factsLabel() const { return m_facts; }
 
 protected:
     // A palette change (dark theme switched on) redraws the facts and the chart in the new colours.

@@ -6,6 +6,7 @@
 #include <QSortFilterProxyModel>
 
 #include "app/exportdialog.h"
+#include "app/layoutchoices.h"
 #include "core/analysis/matchreport.h"
 #include "models/modelroles.h"
 #include "models/renamepreviewmodel.h"
@@ -68,9 +69,7 @@ RenamePreviewDialog::RenamePreviewDialog(CheckpointPtr doc, const QString& path,
     m_ui->tableView->verticalHeader()->hide();
     m_ui->tableView->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
 
-    m_ui->layoutCombo->addItem(tr("Keep wrapper prefixes as the rule leaves them"), int(TargetLayout::Keep));
-    m_ui->layoutCombo->addItem(tr("Single device / CPU (no `module.`)"), int(TargetLayout::Single));
-    m_ui->layoutCombo->addItem(tr("DataParallel / DDP (one `module.`)"), int(TargetLayout::DataParallel));
+    addLayoutChoices(m_ui->layoutCombo);
     // Without an inferred rule the usual wish is a plain single-device state dict.
     m_ui->layoutCombo->setCurrentIndex(m_rule.empty() ? 1 : 0);
 
@@ -114,12 +113,14 @@ void RenamePreviewDialog::rebuild()
     m_model->setPairs(std::move(pairs));
     const QString rule = m_rule.empty() ? tr("no prefix rule (the layout decides)")
                                         : QString::fromStdString(m_rule.describe()).toHtmlEscaped();
-    m_ui->ruleLabel->setText(
-        tr("<b>Rule:</b> %1<br><b>Keys:</b> the state dict at <code>%2</code> of %3")
-            .arg(rule,
-                 QString::fromStdString(pathToString(m_doc->mainWeightSet() ? m_doc->mainWeightSet()->at : Path{}))
-                     .toHtmlEscaped(),
-                 m_path.section(QLatin1Char('/'), -1).toHtmlEscaped()));
+    // A state dict at the top of the file has an empty path: say so rather than "the state dict at  of".
+    const QString at =
+        QString::fromStdString(pathToString(m_doc->mainWeightSet() ? m_doc->mainWeightSet()->at : Path{}));
+    const QString file = m_path.section(QLatin1Char('/'), -1).toHtmlEscaped();
+    m_ui->ruleLabel->setText(at.isEmpty()
+                                 ? tr("<b>Rule:</b> %1<br><b>Keys:</b> the top-level state dict of %2").arg(rule, file)
+                                 : tr("<b>Rule:</b> %1<br><b>Keys:</b> the state dict at <code>%2</code> in %3")
+                                       .arg(rule, at.toHtmlEscaped(), file));
     QString summary = tr("%1 of %2 keys renamed").arg(m_model->changedCount()).arg(m_keys.size());
     if (m_model->collisionCount() > 0 || !problem.isEmpty())
         summary += tr(" \u2014 <span style='color:#c01010'><b>%1 keys collide</b>: %2</span>")

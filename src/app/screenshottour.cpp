@@ -14,6 +14,7 @@
 #include "app/diffwindow.h"
 #include "app/directorybanner.h"
 #include "app/exportdialog.h"
+#include "app/healthscanjob.h"
 #include "app/mainwindow.h"
 #include "app/renamepreviewdialog.h"
 #include "app/signalwaiter.h"
@@ -91,6 +92,10 @@ bool ScreenshotTour::run()
     if (!waitForSignal(
             m_window, &MainWindow::matchShown, [this] { m_window->openSample(); }, 30000))
         return false;
+    // The NaN/Inf column is filled a moment later by the background scan: shown filled.
+    if (m_window->healthScanBusy())
+        waitForSignal(
+            m_window, &MainWindow::healthShown, [] {}, 60000);
     // The first screen: overview, repair banner and the match, at the default size, at 1024x700 and dark.
     bool ok = save(m_window, QStringLiteral("first-open.png"));
     m_window->resize(1024, 700);

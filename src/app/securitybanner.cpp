@@ -1,6 +1,10 @@
 #include "app/securitybanner.h"
 
+#include <set>
+
 #include <QStyle>
+
+#include "core/distributed/layout.h"
 
 #include "models/formatting.h"
 #include "models/statuscolors.h"
@@ -12,6 +16,19 @@ namespace
 {
 
 using models::q;
+
+// The findings a distributed directory adds for its own problems (a missing rank file, a tensor that cannot be
+// consolidated): the directory banner shows those, naming the file; they are not shown a second time here.
+std::set<std::string> directoryFindings(const Checkpoint& doc)
+{
+    std::set<std::string> out;
+    if (!doc.distributed) return out;
+    for (const distributed::DirectoryProblem& p : doc.distributed->problems)
+        out.insert(p.file + ": " + p.what);
+    for (const distributed::VirtualTensor& t : doc.distributed->tensors)
+        if (!t.coverage.complete) out.insert("'" + t.key + "' cannot be consolidated: " + t.coverage.problem);
+    return out;
+}
 
 } // namespace
 
@@ -28,15 +45,20 @@ void SecurityBanner::showFor(const Checkpoint& doc, int payloadRows)
     m_dangerous = doc.verdict() == Severity::Dangerous;
     QStringList problems; // findings other than the dangerous imports, which the red text names itself
     QStringList dangerous;
+    // A folder is not torch.load'ed: its pickles are read by torch.distributed.checkpoint or DeepSpeed.
+    const bool folder = doc.distributed != nullptr;
     for (const GlobalRef& g : doc.globals) {
         if (g.severity == Severity::Dangerous) dangerous << q(g.module + "." + g.name).toHtmlEscaped();
         if (g.severity == Severity::Unknown)
-            problems << tr("imports %1, which is not a known PyTorch rebuild function (torch.load with "
-                           "weights_only=True refuses it)")
+            problems << (folder ? tr("a pickle in this folder imports %1, which is not a known PyTorch rebuild "
+                                     "function; it was recorded, not run")
+                                : tr("imports %1, which is not a known PyTorch rebuild function (torch.load with "
+                                     "weights_only=True refuses it)"))
                             .arg(q(g.module + "." + g.name).toHtmlEscaped());
     }
+    const std::set<std::string> shownAbove = directoryFindings(doc);
     for (const Finding& f : doc.findings)
-        if (f.severity == Severity::Unknown) problems << q(f.what).toHtmlEscaped();
+        if (f.severity == Severity::Unknown && !shownAbove.count(f.what)) problems << q(f.what).toHtmlEscaped();
     if (!m_dangerous && problems.isEmpty()) {
         clear();
         return;
@@ -49,7 +71,8 @@ void SecurityBanner::showFor(const Checkpoint& doc, int payloadRows)
         if (payloadRows > 0)
             html += QLatin1Char(' ') + tr("%n row(s) marked with a red \"!\" hold the payload.", nullptr, payloadRows);
     } else {
-        html = tr("<b>This file has problems</b> that torch.load would refuse or warn about:");
+        html = folder ? tr("<b>This folder has a problem</b> besides those named in the directory strip below:")
+                      : tr("<b>This file has problems</b> that torch.load would refuse or warn about:");
     }
     const int shown = std::min<int>(int(problems.size()), 3);
     if (shown > 0) {

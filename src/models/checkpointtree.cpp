@@ -152,36 +152,58 @@ private:
 
 } // namespace
 
+bool offersWeightsView(const Checkpoint& doc)
+{
+    const WeightSet* set = doc.mainWeightSet();
+    return doc.kind == Kind::WholeModel && set && set->derived && !set->entries.empty() &&
+           doc.verdict() != Severity::Dangerous;
+}
+
 std::shared_ptr<const CheckpointTree> CheckpointTree::build(CheckpointPtr doc,
-                                                            std::shared_ptr<const MatchOverlay> overlay)
+                                                            std::shared_ptr<const MatchOverlay> overlay, TreeView view)
 {
     auto tree = std::make_shared<CheckpointTree>();
     tree->m_doc = doc;
     tree->m_overlay = overlay;
+    tree->m_view = view == TreeView::Weights && offersWeightsView(*doc) ? TreeView::Weights : TreeView::PythonObjects;
+    const bool weights = tree->m_view == TreeView::Weights;
     std::vector<TreeNode>& nodes = tree->m_nodes;
     nodes.reserve(doc->tensors.size() * 2 + doc->values.size() + 16);
     nodes.emplace_back(); // the invisible root
     tree->m_tensorNode.assign(doc->tensors.size(), -1);
 
     Builder b(nodes);
-    for (size_t i = 0; i < doc->tensors.size(); ++i) {
-        const TensorInfo& t = doc->tensors[i];
-        if (t.component) continue; // parts of sparse/quantized tensors show through their owner
-        if (t.path.empty()) continue;
-        int id = b.place(t.path, doc->root, NodeKind::Tensor, int(i));
+    // The weights view places each tensor by its state-dict key (one step, split on '.'); the objects view
+    // by its path through the pickled objects.
+    std::vector<std::pair<int, Path>> placed;
+    if (weights) {
+        for (const WeightEntry& e : doc->mainWeightSet()->entries)
+            if (e.tensor >= 0 && size_t(e.tensor) < doc->tensors.size() && !doc->tensors[size_t(e.tensor)].component)
+                placed.emplace_back(e.tensor, Path{PathElement::name(e.key)});
+    } else {
+        for (size_t i = 0; i < doc->tensors.size(); ++i) {
+            const TensorInfo& t = doc->tensors[i];
+            if (t.component) continue; // parts of sparse/quantized tensors show through their owner
+            if (t.path.empty()) continue;
+            placed.emplace_back(int(i), t.path);
+        }
+    }
+    for (const auto& [i, path] : placed) {
+        const TensorInfo& t = doc->tensors[size_t(i)];
+        int id = b.place(path, weights ? nullptr : doc->root, NodeKind::Tensor, i);
         TreeNode& n = nodes[size_t(id)];
         n.elements = t.numel();
         n.bytes = t.nbytes;
         n.tensorCount = 1;
         if (overlay) {
-            auto it = overlay->byTensor.find(int(i));
+            auto it = overlay->byTensor.find(i);
             if (it != overlay->byTensor.end()) n.match = it->second.state;
         }
-        if (tree->m_tensorNode[i] < 0) tree->m_tensorNode[i] = id;
+        if (tree->m_tensorNode[size_t(i)] < 0) tree->m_tensorNode[size_t(i)] = id;
     }
     // Payload rows are marked only in files the scan found dangerous; other files pay nothing for it.
     const std::unordered_set<std::string> dangerous = models::dangerousGlobalNames(*doc);
-    for (size_t i = 0; i < doc->values.size(); ++i) {
+    for (size_t i = 0; i < doc->values.size() && !weights; ++i) {
         if (doc->values[i].path.empty()) continue;
         int id = b.place(doc->values[i].path, doc->root, NodeKind::Value, int(i));
         if (holdsPayload(doc->values[i].value, dangerous)) {
@@ -201,7 +223,7 @@ std::shared_ptr<const CheckpointTree> CheckpointTree::build(CheckpointPtr doc,
         }
     };
     const Value* rootState = doc->root ? doc->root->state : nullptr;
-    if (rootState && !dangerous.empty()) {
+    if (rootState && !dangerous.empty() && !weights) {
         if (rootState->kind == ValueKind::Dict) {
             for (const auto& [key, value] : rootState->entries)
                 if (key && key->kind == ValueKind::String && holdsPayload(value, dangerous)) addExtra(key->text, value);
@@ -211,9 +233,9 @@ std::shared_ptr<const CheckpointTree> CheckpointTree::build(CheckpointPtr doc,
     }
     if (nodes.size() == 1 && doc->root && !doc->root->isScalar()) addExtra("(root)", doc->root);
     if (overlay) {
-        Path at;
+        Path at; // the weights view has the state dict at the top
         for (const std::string& s : overlay->weightSetPath)
-            at.push_back(PathElement::name(s));
+            if (!weights) at.push_back(PathElement::name(s));
         for (size_t g = 0; g < overlay->missing.size(); ++g) {
             Path p = at;
             p.push_back(PathElement::name(overlay->missing[g].checkpointKey));

@@ -48,6 +48,7 @@ void CheckpointTreeModel::setTree(std::shared_ptr<const CheckpointTree> tree)
 {
     beginResetModel();
     m_tree = std::move(tree);
+    aggregateHealth(); // a new tree of the same document keeps its scan; another document's is dropped
     endResetModel();
 }
 
@@ -112,10 +113,62 @@ QVariant CheckpointTreeModel::headerData(int section, Qt::Orientation orientatio
         return tr("Size");
     case LocationColumn:
         return tr("Location");
+    case HealthColumn:
+        return tr("NaN/Inf");
     case StatusColumn:
         return tr("Status");
     }
     return {};
+}
+
+void CheckpointTreeModel::setHealth(std::shared_ptr<const HealthTable> health)
+{
+    m_health = std::move(health);
+    aggregateHealth();
+    if (!m_tree || m_tree->node(0).children.empty()) return;
+    // Only the health cells change. One signal for the top rows, not one per group: a 40,000-tensor file has
+    // thousands of groups and the proxy handles each signal on the UI thread. Views repaint the viewport on a
+    // multi-row change, which shows the cells below too (the window asks for that repaint as well).
+    emit dataChanged(index(0, HealthColumn), index(int(m_tree->node(0).children.size()) - 1, HealthColumn));
+}
+
+void CheckpointTreeModel::aggregateHealth()
+{
+    m_nodeHealth.clear();
+    if (!m_tree || !m_health || m_health->document != &m_tree->document()) return;
+    m_nodeHealth.assign(size_t(m_tree->size()), {});
+    for (int id = m_tree->size() - 1; id > 0; --id) {
+        const TreeNode& n = m_tree->node(id);
+        NodeHealth& h = m_nodeHealth[size_t(id)];
+        if (n.kind == NodeKind::Tensor && size_t(n.ref) < m_health->tensors.size()) {
+            const TensorHealth& t = m_health->tensors[size_t(n.ref)];
+            h.nonFinite = t.nonFinite();
+            h.unscanned = t.scanned ? 0 : 1;
+        }
+        // Children come after their parent: one backwards pass sums every group.
+        NodeHealth& p = m_nodeHealth[size_t(n.parent)];
+        p.nonFinite += h.nonFinite;
+        p.unscanned += h.unscanned;
+    }
+}
+
+QString CheckpointTreeModel::healthText(const TreeNode& n, int id) const
+{
+    if (m_nodeHealth.empty()) return {};
+    const bool group = n.kind == NodeKind::Container || n.kind == NodeKind::Module;
+    const NodeHealth& h = m_nodeHealth[size_t(id)];
+    if (n.kind == NodeKind::Tensor) {
+        const TensorHealth& t = m_health->tensors[size_t(n.ref)];
+        if (!t.scanned) return QStringLiteral("-");
+        QStringList parts;
+        if (t.nan) parts << tr("%1 NaN").arg(t.nan);
+        if (t.posinf) parts << tr("%1 +Inf").arg(t.posinf);
+        if (t.neginf) parts << tr("%1 -Inf").arg(t.neginf);
+        return parts.isEmpty() ? tr("ok") : parts.join(QStringLiteral(", "));
+    }
+    if (!group || n.tensorCount == 0) return {};
+    if (h.nonFinite > 0) return tr("%1 NaN/Inf").arg(h.nonFinite);
+    return h.unscanned == 0 ? tr("ok") : QString();
 }
 
 QVariant CheckpointTreeModel::display(const TreeNode& n, int id, int column) const
@@ -161,6 +214,8 @@ QVariant CheckpointTreeModel::display(const TreeNode& n, int id, int column) con
         if (group && n.locationTensor >= 0)
             return n.mixedLocations ? tr("mixed") : q(doc.tensors[size_t(n.locationTensor)].location);
         return {};
+    case HealthColumn:
+        return healthText(n, id);
     case StatusColumn:
         if (n.payload) return tr("dangerous payload");
         if (n.kind == NodeKind::Ghost) return tr("missing from checkpoint");
@@ -234,6 +289,11 @@ QVariant CheckpointTreeModel::data(const QModelIndex& index, int role) const
     case Qt::DisplayRole:
         return display(n, id, column);
     case Qt::ToolTipRole: {
+        if (column == HealthColumn && n.kind == NodeKind::Tensor && !m_nodeHealth.empty()) {
+            const TensorHealth& t = m_health->tensors[size_t(n.ref)];
+            if (!t.scanned) return tr("Not scanned: %1").arg(t.skipped);
+            return tr("Every element was read: %1 NaN, %2 +Inf, %3 -Inf").arg(t.nan).arg(t.posinf).arg(t.neginf);
+        }
         QString tip = toolTip(n, id);
         if (tip.isEmpty() && column == NameColumn) tip = q(m_tree->fullPath(id));
         return tip.isEmpty() ? QVariant() : QVariant(tip);
@@ -246,6 +306,8 @@ QVariant CheckpointTreeModel::data(const QModelIndex& index, int role) const
     case Qt::ForegroundRole: {
         const QPalette pal = QGuiApplication::palette();
         if (n.payload && column == StatusColumn) return StatusColors::dangerColor(pal);
+        if (column == HealthColumn && !m_nodeHealth.empty() && m_nodeHealth[size_t(id)].nonFinite > 0)
+            return StatusColors::dangerColor(pal);
         if (n.kind == NodeKind::Ghost) return StatusColors::foreground(MatchState::Missing, pal);
         if (column == StatusColumn && n.match != MatchState::None) return StatusColors::foreground(n.match, pal);
         if (column == LocationColumn && n.kind == NodeKind::Tensor &&
@@ -277,7 +339,8 @@ QVariant CheckpointTreeModel::data(const QModelIndex& index, int role) const
         }
         return {};
     case Qt::TextAlignmentRole:
-        if (column == ElementsColumn || column == SizeColumn) return int(Qt::AlignRight | Qt::AlignVCenter);
+        if (column == ElementsColumn || column == SizeColumn || column == HealthColumn)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case KeyRole:
         return q(m_tree->key(id));

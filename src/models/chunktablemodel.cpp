@@ -1,5 +1,7 @@
 #include "models/chunktablemodel.h"
 
+#include <algorithm>
+
 #include "models/formatting.h"
 #include "models/modelroles.h"
 
@@ -82,9 +84,19 @@ QString coverageText(const distributed::VirtualTensor& t)
         return ChunkTableModel::tr("complete: each of the %1 elements is in exactly one of %n chunk(s)", nullptr,
                                    chunks)
             .arg(countText(t.coverage.total));
-    return ChunkTableModel::tr("NOT complete: %1 (%2 of %3 elements covered); it cannot be consolidated")
+    // The core counts every chunk box, readable or not; a box in a missing or damaged file holds nothing the
+    // user can get back, so the count shown is of the readable chunks' elements only.
+    uint64_t readable = 0;
+    for (const distributed::Chunk& c : t.chunks) {
+        if (!c.problem.empty()) continue;
+        uint64_t volume = 1;
+        for (int64_t size : c.sizes)
+            volume *= uint64_t(std::max<int64_t>(size, 0));
+        readable += volume;
+    }
+    return ChunkTableModel::tr("NOT complete: %1 (%2 of %3 elements readable); it cannot be consolidated")
         .arg(QString::fromStdString(t.coverage.problem.empty() ? std::string("no readable chunk") : t.coverage.problem),
-             countText(t.coverage.covered), countText(t.coverage.total));
+             countText(std::min(readable, t.coverage.total)), countText(t.coverage.total));
 }
 
 QString roleText(const distributed::VirtualTensor& t)

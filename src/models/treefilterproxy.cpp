@@ -95,7 +95,11 @@ void TreeFilterProxy::recompute()
         const bool leaf = node.children.empty();
         if (!leaf) continue; // groups are visible through their leaves
         bool ok = true;
-        if (m_problemsOnly) ok = node.match != MatchState::None && node.match != MatchState::Ok;
+        // A problem is what the one-click repair does not fix: a key that only needs its prefix removed
+        // (Renamed) is not one, so a DataParallel file that Repair fixes entirely shows no problem rows.
+        if (m_problemsOnly)
+            ok = node.payload ||
+                 (node.match != MatchState::None && node.match != MatchState::Ok && node.match != MatchState::Renamed);
         if (ok && textFilter) {
             const std::string& path = m_lowerPaths[size_t(id)];
             ok = m_regex ? re.match(QString::fromStdString(path)).hasMatch() : path.find(needle) != std::string::npos;

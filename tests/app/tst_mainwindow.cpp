@@ -98,10 +98,12 @@ void TestMainWindow::dataParallelRowsReportModulePrefix()
     QVERIFY2(summary.startsWith(QStringLiteral("122 keys: 122 fixable by removing `module.`")), qPrintable(summary));
     QVERIFY(summary.contains(QStringLiteral("0 shape mismatches")));
     QVERIFY(summary.contains(QStringLiteral("0 missing")));
-    // Problems only keeps all 122 (each needs the rename); a filter narrows them.
+    // Problems only hides what the one-click repair fixes: every key here only needs `module.` removed (the
+    // generator wrapped torchvision's resnet18 in nn.DataParallel), so nothing is left.
     w.filterProxy()->setProblemsOnly(true);
-    QCOMPARE(w.filterProxy()->visibleLeafCount(), 122);
+    QCOMPARE(w.filterProxy()->visibleLeafCount(), 0);
     w.filterProxy()->setProblemsOnly(false);
+    QCOMPARE(w.filterProxy()->visibleLeafCount(), 122);
 }
 
 void TestMainWindow::tenClassHeadReportsShapeMismatch()
@@ -120,6 +122,14 @@ void TestMainWindow::tenClassHeadReportsShapeMismatch()
     QVERIFY(w.matchSummaryText().contains(QStringLiteral("2 shape mismatches")));
     // The group row above fc shows its worst child.
     QCOMPARE(fc.parent().data(MatchStateRole).toInt(), int(MatchState::ShapeMismatch));
+    // Problems only: exactly the two tensors the generator replaced with a 10-class head.
+    w.filterProxy()->setProblemsOnly(true);
+    QCOMPARE(w.filterProxy()->visibleLeafCount(), 2);
+    QStringList shown;
+    for (const QString& key : {QStringLiteral("fc.weight"), QStringLiteral("fc.bias"), QStringLiteral("conv1.weight")})
+        if (w.filterProxy()->mapFromSource(findKey(w.treeModel(), key)).isValid()) shown << key;
+    QCOMPARE(shown, (QStringList{QStringLiteral("fc.weight"), QStringLiteral("fc.bias")}));
+    w.filterProxy()->setProblemsOnly(false);
 }
 
 void TestMainWindow::errorIsInlineWithRetry()

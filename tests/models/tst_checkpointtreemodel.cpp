@@ -83,6 +83,16 @@ void TestCheckpointTreeModel::modelTester()
     QVERIFY(proxy.setFilter(QString(), false));
     // A second tree through the same model (what a new match does).
     model.setTree(CheckpointTree::build(doc));
+    // The health scan's answer arrives later and changes only the NaN/Inf cells; the weights view of a whole
+    // model is a second, consistent tree over the same document (other files keep their one view).
+    auto health = std::make_shared<HealthTable>();
+    health->document = doc.get();
+    health->tensors.assign(doc->tensors.size(), TensorHealth{true, 1, 0, 0, {}});
+    model.setHealth(health);
+    model.setTree(CheckpointTree::build(doc, {}, TreeView::Weights));
+    QCOMPARE(model.tree()->view() == TreeView::Weights, offersWeightsView(*doc));
+    QCOMPARE(offersWeightsView(*doc), file == QStringLiteral("resnet18_whole.pth"));
+    model.setHealth(nullptr);
 }
 
 void TestCheckpointTreeModel::contentEqualsDocument_data()
