@@ -3,8 +3,9 @@
 // the consolidated tensor (check_stats.py over the generator's expected tensors): counts exactly, min/max exactly, mean
 // and std to 1e-9, the histogram bin for bin. Tiny blocks force many of them, so the merge of blocks is what is tested.
 #include <QFile>
+#include <QFloat16> // QCOMPARE of nlohmann::json values tries qCompare(qfloat16, ...): it needs the whole type
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <nlohmann/json.hpp>
 
@@ -35,7 +36,7 @@ int tensorIndex(const Checkpoint& doc, const std::string& key)
 json torchStats(const QString& name, const QString& key, int bins)
 {
     ProcessResult r =
-        runProcess("/usr/bin/python3", {CKPT_CHECK_STATS, dir(name) + ".expected.pt", key, QString::number(bins)});
+        decoded(runPythonFile(CKPT_CHECK_STATS, {dir(name) + ".expected.pt", key, QString::number(bins)}));
     if (r.exitCode != 0) return json();
     return json::parse(r.out.toStdString());
 }

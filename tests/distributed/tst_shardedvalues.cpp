@@ -5,7 +5,8 @@
 // placement, the local shards' bytes. The enum-member getattr in their metadata is not a danger; any other getattr is.
 #include <QCryptographicHash>
 #include <QFile>
-#include <QtTest>
+#include <QFloat16> // QCOMPARE of nlohmann::json values tries qCompare(qfloat16, ...): it needs the whole type
+#include <QTest>
 
 #include <nlohmann/json.hpp>
 

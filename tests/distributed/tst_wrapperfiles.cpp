@@ -4,8 +4,9 @@
 // `ckpt export --against` the unwrapped model repairs the keys; real torch.load(weights_only=True) of the result
 // equals the unwrapped model's own state dict, key for key and bit for bit.
 #include <QFile>
+#include <QFloat16> // QCOMPARE of nlohmann::json values tries qCompare(qfloat16, ...): it needs the whole type
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 #include <nlohmann/json.hpp>
 
@@ -63,7 +64,7 @@ private slots:
         const QString out = tmp.filePath("repaired.pt");
         r = runCkpt({"export", file, out, "--against", fixture("plain.pt")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        ProcessResult check = runProcess("/usr/bin/python3", {"-c", kSameStateDict, out, fixture("plain.pt")});
+        ProcessResult check = runPython(kSameStateDict, {out, fixture("plain.pt")});
         QVERIFY2(check.exitCode == 0, qPrintable(check.err + check.out));
     }
 
@@ -78,7 +79,7 @@ private slots:
         const QString out = tmp.filePath("weights.pt");
         r = runCkpt({"export", file, out, "--state-dict-only"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        ProcessResult check = runProcess("/usr/bin/python3", {"-c", kSameStateDict, out, fixture("plain.pt")});
+        ProcessResult check = runPython(kSameStateDict, {out, fixture("plain.pt")});
         QVERIFY2(check.exitCode == 0, qPrintable(check.err + check.out));
     }
 };
