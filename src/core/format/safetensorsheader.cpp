@@ -47,7 +47,7 @@ public:
     bool key(Json::string_t& name)
     {
         if (m_depth == 1) {
-            m_inMetadata = name == "__metadata__";
+            m_inMetadata = std::string_view(name) == "__metadata__"; // a view compares lengths first, no strlen
             m_metadataIsObject = false;
             m_entry = nullptr;
             if (m_inMetadata) return true;
@@ -58,14 +58,17 @@ public:
                 m_out.tensors.back().name = m_out.texts.add(name);
             }
             m_entry = &m_out.tensors[static_cast<size_t>(at)];
-            *m_entry = SafetensorsHeaderEntry{m_entry->name}; // a repeated name: its last value counts
+            const std::string_view kept = m_entry->name;
+            *m_entry = SafetensorsHeaderEntry{}; // a repeated name: its last value counts
+            m_entry->name = kept;
         } else if (m_depth == 2 && m_inMetadata) {
             m_metadataKey = name;
         } else if (m_depth == 2 && m_entry) {
-            m_field = name == "dtype"          ? Field::Dtype
-                      : name == "shape"        ? Field::Shape
-                      : name == "data_offsets" ? Field::Offsets
-                                               : Field::Other;
+            const std::string_view member = name;
+            m_field = member == "dtype"          ? Field::Dtype
+                      : member == "shape"        ? Field::Shape
+                      : member == "data_offsets" ? Field::Offsets
+                                                 : Field::Other;
             // A member written twice: its last value counts, so each key starts it afresh.
             if (m_field == Field::Dtype) {
                 m_entry->hasDtype = true;
