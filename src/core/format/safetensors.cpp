@@ -51,30 +51,32 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
     doc->tensors.reserve(header->tensors.size());
     set.entries.reserve(header->tensors.size());
     for (const SafetensorsHeaderEntry& entry : header->tensors) { // file order, as safetensors' readers list them
-        const std::string& name = entry.name;
+        const std::string_view name = entry.name;
         auto bad = [&](const std::string& why) {
-            return makeError(Status::Corrupt, "safetensors tensor '" + name + "' " + why, 8);
+            return makeError(Status::Corrupt, "safetensors tensor '" + std::string(name) + "' " + why, 8);
         };
         if (!entry.isObject || !entry.hasDtype || !entry.hasShape || !entry.hasOffsets)
             return bad("lacks dtype, shape or data_offsets");
         if (!entry.dtypeIsString) return bad("has a non-string dtype");
         auto dtype = dtypeFromSafetensors(entry.dtype);
         if (!dtype)
-            return makeError(Status::Unsupported,
-                             "safetensors tensor '" + name + "' has unsupported dtype " + entry.dtype, 8);
+            return makeError(
+                Status::Unsupported,
+                "safetensors tensor '" + std::string(name) + "' has unsupported dtype " + std::string(entry.dtype), 8);
         if (!entry.shapeIsArray || entry.shapeLength > limits::kMaxTensorRank) return bad("has a bad shape");
         if (!entry.offsetsIsArray || entry.offsetsLength != 2 || !entry.offsetsAllUnsigned)
             return bad("has bad data_offsets");
         if (!entry.shapeAllUnsigned) return bad("has a negative or non-integer dimension");
         TensorInfo tensor;
-        tensor.path = {PathElement::name(name)};
+        tensor.path.push_back(PathElement::name(std::string(name)));
         tensor.dtype = *dtype;
         tensor.location = "cpu";
         uint64_t numel = 1;
-        for (uint64_t d : entry.shape) {
-            if (d > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(numel, d, &numel))
+        tensor.shape.reserve(entry.shapeStored);
+        for (const uint64_t* d = header->shapeBegin(entry); d != header->shapeEnd(entry); ++d) {
+            if (*d > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(numel, *d, &numel))
                 return bad("has an element count that overflows 64 bits");
-            tensor.shape.push_back(static_cast<int64_t>(d));
+            tensor.shape.push_back(static_cast<int64_t>(*d));
         }
         tensor.stride.assign(tensor.shape.size(), 1);
         // An empty tensor may name huge dimensions beside its 0, so the row-major strides can still overflow.
@@ -89,7 +91,7 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
             return bad("has " + std::to_string(end - begin) + " bytes but its shape needs " +
                        std::to_string(tensor.nbytes));
         StorageInfo storage;
-        storage.key = name;
+        storage.key = tensor.path.back().key;
         storage.dtype = *dtype;
         storage.numel = numel;
         storage.nbytes = tensor.nbytes;
@@ -99,7 +101,7 @@ Result<std::unique_ptr<Checkpoint>> loadSafetensors(MappedFilePtr file, const Pr
         doc->storages.push_back(std::move(storage));
         tensor.storage = static_cast<int>(doc->storages.size() - 1);
         doc->tensors.push_back(std::move(tensor));
-        set.entries.push_back(WeightEntry{name, static_cast<int>(doc->tensors.size() - 1)});
+        set.entries.push_back(WeightEntry{std::string(name), static_cast<int>(doc->tensors.size() - 1)});
         if (progress.cancelled()) return makeError(Status::Cancelled, "cancelled");
     }
     doc->weightSets.push_back(std::move(set));

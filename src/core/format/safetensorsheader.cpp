@@ -1,9 +1,9 @@
 #include "core/format/safetensorsheader.h"
 
-#include <unordered_map>
-
 #include <nlohmann/json.hpp>
 
+#include "core/io/flatnameindex.h"
+#include "core/io/plainjsonsax.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -11,6 +11,9 @@ namespace ckpt
 
 namespace
 {
+
+// The shortest text of a complete entry: "":{"dtype":"","shape":[],"data_offsets":[0,0]},
+constexpr size_t kMinEntryText = 48;
 
 // Depth 1: the header object (tensor names, __metadata__); depth 2: a tensor's members or a metadata entry;
 // depth 3: the elements of shape and data_offsets. Anything deeper is only counted.
@@ -44,22 +47,28 @@ public:
     bool key(Json::string_t& name)
     {
         if (m_depth == 1) {
-            m_inMetadata = name == "__metadata__";
+            m_inMetadata = std::string_view(name) == "__metadata__"; // a view compares lengths first, no strlen
             m_metadataIsObject = false;
             m_entry = nullptr;
             if (m_inMetadata) return true;
-            auto [at, fresh] = m_index.try_emplace(name, m_out.tensors.size());
-            if (fresh) m_out.tensors.emplace_back();
-            m_entry = &m_out.tensors[at->second];
+            auto [at, fresh] = m_index.findOrAdd(name, static_cast<int32_t>(m_out.tensors.size()),
+                                                 [&](int32_t entry) { return m_out.tensors[entry].name; });
+            if (fresh) {
+                m_out.tensors.emplace_back();
+                m_out.tensors.back().name = m_out.texts.add(name);
+            }
+            m_entry = &m_out.tensors[static_cast<size_t>(at)];
+            const std::string_view kept = m_entry->name;
             *m_entry = SafetensorsHeaderEntry{}; // a repeated name: its last value counts
-            m_entry->name = name;
+            m_entry->name = kept;
         } else if (m_depth == 2 && m_inMetadata) {
             m_metadataKey = name;
         } else if (m_depth == 2 && m_entry) {
-            m_field = name == "dtype"          ? Field::Dtype
-                      : name == "shape"        ? Field::Shape
-                      : name == "data_offsets" ? Field::Offsets
-                                               : Field::Other;
+            const std::string_view member = name;
+            m_field = member == "dtype"          ? Field::Dtype
+                      : member == "shape"        ? Field::Shape
+                      : member == "data_offsets" ? Field::Offsets
+                                                 : Field::Other;
             // A member written twice: its last value counts, so each key starts it afresh.
             if (m_field == Field::Dtype) {
                 m_entry->hasDtype = true;
@@ -69,13 +78,14 @@ public:
                 m_entry->shapeIsArray = false;
                 m_entry->shapeAllUnsigned = true;
                 m_entry->shapeLength = 0;
-                m_entry->shape.clear();
+                m_entry->shapeBegin = m_out.dims.size();
+                m_entry->shapeStored = 0;
             } else if (m_field == Field::Offsets) {
                 m_entry->hasOffsets = true;
                 m_entry->offsetsIsArray = false;
                 m_entry->offsetsAllUnsigned = true;
                 m_entry->offsetsLength = 0;
-                m_entry->offsets.clear();
+                m_entry->offsetsStored = 0;
             }
         }
         return true;
@@ -130,7 +140,7 @@ private:
                 m_out.metadataHasNonStrings = true;
         } else if (m_depth == 2 && m_entry && m_field == Field::Dtype) {
             m_entry->dtypeIsString = kind == Kind::String;
-            if (kind == Kind::String) m_entry->dtype = *m_string;
+            if (kind == Kind::String) m_entry->dtype = m_out.texts.add(*m_string);
         } else if (m_depth == 3 && m_entry && !m_inMetadata) {
             element(kind);
         }
@@ -144,19 +154,22 @@ private:
             ++m_entry->shapeLength;
             if (kind != Kind::Unsigned)
                 m_entry->shapeAllUnsigned = false;
-            else if (m_entry->shape.size() <= limits::kMaxTensorRank)
-                m_entry->shape.push_back(m_unsigned);
+            else if (m_entry->shapeStored <= limits::kMaxTensorRank) {
+                // Only this entry's shape array is open, so its elements are the last ones of dims.
+                m_out.dims.push_back(m_unsigned);
+                ++m_entry->shapeStored;
+            }
         } else if (m_field == Field::Offsets && m_entry->offsetsIsArray) {
             ++m_entry->offsetsLength;
             if (kind != Kind::Unsigned)
                 m_entry->offsetsAllUnsigned = false;
-            else if (m_entry->offsets.size() < 3)
-                m_entry->offsets.push_back(m_unsigned);
+            else if (m_entry->offsetsStored < 3)
+                m_entry->offsets[m_entry->offsetsStored++] = m_unsigned;
         }
     }
 
     SafetensorsHeader& m_out;
-    std::unordered_map<std::string, size_t> m_index;
+    FlatNameIndex m_index; // tensor name -> its entry
     SafetensorsHeaderEntry* m_entry = nullptr;
     Field m_field = Field::Other;
     std::string m_metadataKey;
@@ -172,7 +185,18 @@ private:
 
 std::optional<SafetensorsHeader> readSafetensorsHeader(std::string_view text)
 {
-    SafetensorsHeader out;
+    {
+        SafetensorsHeader out;
+        // Room for as many entries as the text can hold complete ones, so the list is never copied as it grows;
+        // the pages of the room a text full of shorter (so bad) entries leaves unused are never touched.
+        out.tensors.reserve(text.size() / kMinEntryText);
+        HeaderSax sax(out);
+        const PlainJsonOutcome plain = sax_parse_plain(text, sax);
+        if (plain == PlainJsonOutcome::Accepted)
+            return sax.topIsObject() ? std::optional(std::move(out)) : std::nullopt;
+        if (plain == PlainJsonOutcome::Stopped) return std::nullopt; // as sax_parse returns false
+    }
+    SafetensorsHeader out; // outside the plain subset: nlohmann reads it all again, on a fresh reader
     HeaderSax sax(out);
     if (!nlohmann::json::sax_parse(text, &sax) || !sax.topIsObject()) return std::nullopt;
     return out;

@@ -1,11 +1,11 @@
 // Sharded sets: *.index.json {"metadata": {...}, "weight_map": {name: shard file}} over safetensors or
 // torch-zip shards. Each shard is opened with the ordinary loader; the set's weights follow weight_map order.
 #include <filesystem>
-#include <unordered_map>
 
 #include "core/format/formatloaders.h"
 #include "core/format/loader.h"
 #include "core/format/shardindex.h"
+#include "core/io/flatnameindex.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -15,10 +15,10 @@ namespace
 {
 
 // Names quoted in an error stay readable: an index may hold a name of many megabytes.
-std::string clipped(const std::string& name)
+std::string clipped(std::string_view name)
 {
     constexpr size_t kShown = 200;
-    return name.size() <= kShown ? name : name.substr(0, kShown) + "...";
+    return name.size() <= kShown ? std::string(name) : std::string(name.substr(0, kShown)) + "...";
 }
 
 } // namespace
@@ -44,13 +44,14 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
     std::vector<int> partOfShard(parsed.shards.size(), -1); // shard name -> index in doc->parts, once opened
     size_t opened = 0;
     std::vector<size_t> storageBase; // where each part's storages start in doc->storages
-    // Per part, its main weight set's tensors by key: looking each of 100,000 keys up by scanning was quadratic.
-    std::vector<std::unordered_map<std::string_view, int>> tensorByKey;
+    // Per part, its main weight set's entries by key: looking each of 100,000 keys up by scanning was quadratic.
+    std::vector<FlatNameIndex> entryByKey;
+    std::vector<const WeightSet*> weightsOfPart; // each part's main weight set, or nullptr
     WeightSet set;
     doc->tensors.reserve(parsed.entries.size());
     set.entries.reserve(parsed.entries.size());
     for (const ShardIndexEntry& entry : parsed.entries) { // weight_map order, as the file lists it
-        const std::string& key = entry.key;
+        const std::string_view key = entry.key;
         if (entry.shard < 0)
             return makeError(Status::Corrupt, "weight_map entry '" + clipped(key) + "' is not a file name");
         const std::string& shardName = parsed.shards[entry.shard];
@@ -86,10 +87,13 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
             for (const Finding& finding : part.findings)
                 doc->findings.push_back({finding.severity, shardName + ": " + finding.what});
             doc->parts.push_back(shard.value());
-            auto& byKey = tensorByKey.emplace_back();
-            if (const WeightSet* weights = part.mainWeightSet())
-                for (const WeightEntry& weight : weights->entries)
-                    if (weight.tensor >= 0) byKey.emplace(weight.key, weight.tensor); // the first of a repeated key
+            FlatNameIndex& byKey = entryByKey.emplace_back();
+            const WeightSet* weights = weightsOfPart.emplace_back(part.mainWeightSet());
+            if (weights)
+                for (size_t i = 0; i < weights->entries.size(); ++i)
+                    if (weights->entries[i].tensor >= 0) // the first of a repeated key
+                        byKey.findOrAdd(weights->entries[i].key, static_cast<int32_t>(i),
+                                        [&](int32_t at) { return std::string_view(weights->entries[at].key); });
             partOfShard[entry.shard] = static_cast<int>(doc->parts.size() - 1);
             progress.tick(++opened, parsed.entries.size());
         }
@@ -97,16 +101,20 @@ Result<std::unique_ptr<Checkpoint>> loadSharded(MappedFilePtr index, const Progr
         const size_t partIndex = static_cast<size_t>(partOfShard[entry.shard]);
         const Checkpoint& part = *doc->parts[partIndex];
         int tensor = -1;
-        const auto& byKey = tensorByKey[partIndex];
-        if (auto hit = byKey.find(key); hit != byKey.end()) {
-            TensorInfo copy = part.tensors[hit->second];
+        const WeightSet* weights = weightsOfPart[partIndex];
+        const int32_t hit = weights ? entryByKey[partIndex].find(
+                                          key, [&](int32_t at) { return std::string_view(weights->entries[at].key); })
+                                    : -1;
+        if (hit >= 0) {
+            TensorInfo& copy = doc->tensors.emplace_back(part.tensors[weights->entries[hit].tensor]);
             if (copy.storage >= 0) copy.storage += static_cast<int>(storageBase[partIndex]);
             copy.parts.clear();
-            copy.path = {PathElement::name(key)};
-            doc->tensors.push_back(std::move(copy));
+            // Named by its key alone; a safetensors shard's tensor already is, and keeps its string.
+            if (copy.path.size() != 1 || copy.path[0].isIndex || copy.path[0].index != 0 || copy.path[0].key != key)
+                copy.path = {PathElement::name(std::string(key))};
             tensor = static_cast<int>(doc->tensors.size() - 1);
         }
-        set.entries.push_back(WeightEntry{key, tensor});
+        set.entries.push_back(WeightEntry{std::string(key), tensor});
     }
     doc->weightSets.push_back(std::move(set));
     return doc;

@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/flatnameindex.h"
 #include "core/io/jsonvaluebuilder.h"
+#include "core/io/plainjsonsax.h"
 #include "core/limits.h"
 
 namespace ckpt
@@ -64,10 +66,10 @@ public:
             }
         } else if (m_depth == 2 && m_inWeightMap && m_weightMapIsObject) {
             // A repeated name keeps its first place; its value is reset here and set by the value that follows.
-            // The name is kept once, in the lookup table, until finish() moves it into its entry.
-            auto [at, fresh] = m_entryByKey.try_emplace(std::move(name), m_out.entries.size());
-            if (fresh) m_out.entries.emplace_back();
-            m_entry = at->second;
+            auto [at, fresh] = m_entryByKey.findOrAdd(name, static_cast<int32_t>(m_out.entries.size()),
+                                                      [&](int32_t entry) { return m_out.entries[entry].key; });
+            if (fresh) m_out.entries.push_back(ShardIndexEntry{m_out.texts.add(name), -1});
+            m_entry = static_cast<size_t>(at);
             m_out.entries[m_entry].shard = -1;
         } else if (m_depth == 2 && m_inMetadata && m_metadataIsObject) {
             m_metadataKey = name;
@@ -85,15 +87,6 @@ public:
                           "index file is not valid JSON: " + std::string(error.what()).substr(0, kMaxParseMessage),
                           position > 0 ? position - 1 : 0);
         return false;
-    }
-
-    // Moves each weight_map name from the lookup table into its entry, once sax_parse has returned.
-    void finish()
-    {
-        while (!m_entryByKey.empty()) {
-            auto node = m_entryByKey.extract(m_entryByKey.begin());
-            m_out.entries[node.mapped()].key = std::move(node.key());
-        }
     }
 
     // The outcome once sax_parse has returned.
@@ -172,7 +165,7 @@ private:
     bool m_inMetadata = false;
     bool m_metadataIsObject = false;
     size_t m_entry = 0;
-    std::unordered_map<std::string, size_t> m_entryByKey;
+    FlatNameIndex m_entryByKey; // weight_map name -> its entry
     std::unordered_map<std::string, int> m_shardByName;
     int m_lastShard = -1;
     std::string m_metadataKey;
@@ -183,11 +176,18 @@ private:
 
 Result<ShardIndex> readShardIndex(std::string_view text)
 {
-    ShardIndex out;
+    {
+        ShardIndex out;
+        IndexSax sax(out);
+        if (sax_parse_plain(text, sax) != PlainJsonOutcome::Unsure) {
+            if (std::optional<Error> error = sax.error()) return *error;
+            return out;
+        }
+    }
+    ShardIndex out; // outside the plain subset: nlohmann reads it all again, on a fresh reader
     IndexSax sax(out);
     Json::sax_parse(text, &sax);
     if (std::optional<Error> error = sax.error()) return *error;
-    sax.finish();
     return out;
 }
 

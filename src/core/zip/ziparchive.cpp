@@ -169,8 +169,10 @@ Result<ZipArchive> ZipArchive::open(const uint8_t* data, uint64_t size)
         archive.m_entries.push_back(std::move(entry));
     }
     archive.m_byName.reserve(archive.m_entries.size());
-    for (size_t i = 0; i < archive.m_entries.size(); ++i)
-        archive.m_byName.emplace(archive.m_entries[i].name, i); // the first of duplicate names wins
+    const std::vector<ZipEntry>& entries = archive.m_entries;
+    for (size_t i = 0; i < entries.size(); ++i) // the first of duplicate names wins
+        archive.m_byName.findOrAdd(entries[i].name, static_cast<int32_t>(i),
+                                   [&](int32_t at) { return std::string_view(entries[at].name); });
     return archive;
 }
 
@@ -186,8 +188,8 @@ std::string ZipArchive::crcMismatch(const ZipEntry& entry, std::string_view byte
 
 const ZipEntry* ZipArchive::find(std::string_view name) const
 {
-    auto it = m_byName.find(name);
-    return it == m_byName.end() ? nullptr : &m_entries[it->second];
+    const int32_t at = m_byName.find(name, [&](int32_t i) { return std::string_view(m_entries[i].name); });
+    return at < 0 ? nullptr : &m_entries[at];
 }
 
 Result<std::string_view> ZipArchive::read(const ZipEntry& entry, std::string& storage) const

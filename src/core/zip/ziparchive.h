@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "core/io/flatnameindex.h"
 #include "core/result.h"
 
 namespace ckpt
@@ -46,8 +46,8 @@ private:
     const uint8_t* m_data = nullptr;
     uint64_t m_size = 0;
     std::vector<ZipEntry> m_entries;
-    // Views into m_entries' names, built once the vector stops growing (no copy of 40k names).
-    std::unordered_map<std::string_view, size_t> m_byName;
+    // Entries by name, over m_entries' own names (no copy of 40k names, no node per name).
+    FlatNameIndex m_byName;
 };
 
 } // namespace ckpt
