@@ -1,7 +1,7 @@
 // FlatNameIndex, the name index of the safetensors header and shard index readers and of ZipArchive: against
 // std::unordered_map as the oracle, across growth, on names that share long prefixes (as tensor names do), with
 // repeated names (the first entry keeps the name) and lookups of absent names.
-#include <QtTest>
+#include <QTest>
 
 #include <random>
 #include <string>

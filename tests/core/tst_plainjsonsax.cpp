@@ -2,7 +2,8 @@
 // as the oracle: whatever the fast path accepts (or stops at a handler's request), nlohmann must accept (or stop at)
 // with exactly the same events; whatever it gives up on is left to nlohmann by its callers, so only agreement on
 // the texts it takes matters, and the texts writers produce must be taken (else it would be no fast path).
-#include <QtTest>
+#include <QFloat16> // QCOMPARE of nlohmann::json values tries qCompare(qfloat16, ...): it needs the whole type
+#include <QTest>
 
 #include <random>
 #include <string>
