@@ -1,7 +1,5 @@
 #include "app/securitybanner.h"
 
-#include <set>
-
 #include <QStyle>
 
 #include "core/distributed/layout.h"
@@ -17,17 +15,18 @@ namespace
 
 using models::q;
 
-// The findings a distributed directory adds for its own problems (a missing rank file, a tensor that cannot be
-// consolidated): the directory banner shows those, naming the file; they are not shown a second time here.
-std::set<std::string> directoryFindings(const Checkpoint& doc)
+// Whether a finding is one a distributed directory adds for its own problems (a missing or damaged rank file, with
+// the tensors it leaves incomplete in parentheses; a tensor that cannot be consolidated for another reason): the
+// directory banner shows those, naming the file; they are not shown a second time here.
+bool isDirectoryFinding(const Checkpoint& doc, const std::string& what)
 {
-    std::set<std::string> out;
-    if (!doc.distributed) return out;
+    if (!doc.distributed) return false;
     for (const distributed::DirectoryProblem& p : doc.distributed->problems)
-        out.insert(p.file + ": " + p.what);
+        if (what.rfind(p.file + ": " + p.what, 0) == 0) return true;
     for (const distributed::VirtualTensor& t : doc.distributed->tensors)
-        if (!t.coverage.complete) out.insert("'" + t.key + "' cannot be consolidated: " + t.coverage.problem);
-    return out;
+        if (!t.coverage.complete && what == "'" + t.key + "' cannot be consolidated: " + t.coverage.problem)
+            return true;
+    return false;
 }
 
 } // namespace
@@ -56,9 +55,8 @@ void SecurityBanner::showFor(const Checkpoint& doc, int payloadRows)
                                      "weights_only=True refuses it)"))
                             .arg(q(g.module + "." + g.name).toHtmlEscaped());
     }
-    const std::set<std::string> shownAbove = directoryFindings(doc);
     for (const Finding& f : doc.findings)
-        if (f.severity == Severity::Unknown && !shownAbove.count(f.what)) problems << q(f.what).toHtmlEscaped();
+        if (f.severity == Severity::Unknown && !isDirectoryFinding(doc, f.what)) problems << q(f.what).toHtmlEscaped();
     if (!m_dangerous && problems.isEmpty()) {
         clear();
         return;
