@@ -1,11 +1,13 @@
 #include "app/healthscanjob.h"
 
 #include <numeric>
+#include <set>
 
 #ifdef __linux__
 #include <sys/resource.h>
 #endif
 
+#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QPointer>
 #include <QtConcurrent/QtConcurrent>
@@ -25,14 +27,48 @@ struct HealthScanJob::Job {
     std::atomic<qint64> lastTickMs{-1000};
 };
 
+namespace
+{
+
+// Every job alive (created and destroyed on the UI thread). A window that is never destroyed (a second window still
+// open when the process ends, a test that leaks one) keeps its scan thread running after main() returns, inside
+// LibTorch while its static destructors run: a crash at exit. QCoreApplication's destructor, which runs before
+// them, stops every live scan first.
+std::set<HealthScanJob*>& liveJobs()
+{
+    static std::set<HealthScanJob*> jobs;
+    return jobs;
+}
+
+void stopLiveScans()
+{
+    for (HealthScanJob* job : liveJobs())
+        job->stopAndWait();
+}
+
+} // namespace
+
 HealthScanJob::HealthScanJob(QObject* parent) : QObject(parent)
 {
     qRegisterMetaType<HealthOutcome>();
     m_pool.setMaxThreadCount(1); // one scan at a time; a cancelled one stops at its next chunk
+    static const bool registered = [] {
+        qAddPostRoutine(stopLiveScans);
+        return true;
+    }();
+    (void)registered;
+    liveJobs().insert(this);
+}
+
+void HealthScanJob::stopAndWait()
+{
+    cancel();
+    m_pool.waitForDone();
 }
 
 HealthScanJob::~HealthScanJob()
 {
+    liveJobs().erase(this);
     cancel();
     for (auto* w : std::as_const(m_watchers)) {
         w->disconnect(this);

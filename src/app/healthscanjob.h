@@ -33,6 +33,8 @@ public:
 
     void start(CheckpointPtr doc);
     void cancel();
+    // Cancels and waits for the scan thread (the process is ending: see liveJobs() in the .cpp).
+    void stopAndWait();
     bool isRunning() const { return m_running != nullptr; }
 
     // The scan itself, synchronously (the worker's body; tests and the bench call it directly).

@@ -73,7 +73,7 @@ inline uint64_t exercise(const Checkpoint& doc)
         const TensorInfo& t = doc.tensors[i];
         sum += t.numel() + t.nbytes + pathToString(t.path).size();
         if (t.storage >= static_cast<int>(doc.storages.size())) __builtin_trap();
-        if (const uint8_t* first = doc.tensorData(static_cast<int>(i))) sum += first[0];
+        if (const uint8_t* first = doc.tensorData(static_cast<int>(i)); first && t.numel() > 0) sum += first[0];
         for (int part : t.parts)
             if (part < 0 || part >= static_cast<int>(doc.tensors.size())) __builtin_trap();
     }

@@ -125,6 +125,9 @@ const uint8_t* Checkpoint::tensorData(int tensor) const
     // Checked again here, in bytes, so that no reader of tensor bytes (export, its verifier, stats, diff --values,
     // the GUI) depends on the loader having caught a view that reaches past its storage.
     if (!base || !viewFitsStorage(info, storages[info.storage])) return nullptr;
+    // A view of no elements fits at any offset, even one far past its storage: it has no bytes, so it gets the
+    // storage's start rather than a pointer computed past the mapping (found by fuzz_structured).
+    if (info.numel() == 0) return base;
     return base + static_cast<uint64_t>(info.offset) * dtypeElementSize(info.dtype);
 }
 

@@ -171,7 +171,8 @@ struct Checkpoint {
 
     // Bytes of a storage (mapped or inflated); nullptr when unavailable.
     const uint8_t* storageData(int storage) const;
-    // The tensor's first element, or nullptr (meta, sparse, unavailable).
+    // The tensor's first element, or nullptr (meta, sparse, unavailable); for a view of no elements, the start of
+    // its storage (not to be read).
     const uint8_t* tensorData(int tensor) const;
     // Status::FileChanged when any file of the document (shards included) changed since it was opened: every
     // reader of tensor bytes checks this after reading (see MappedFile::checkUnchanged).
