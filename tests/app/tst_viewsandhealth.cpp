@@ -31,6 +31,7 @@
 #include "models/checkpointtreemodel.h"
 #include "models/modelroles.h"
 #include "models/treefilterproxy.h"
+#include "settle.h"
 #include "support/guifixtures.h"
 
 using namespace ckpt;
@@ -39,18 +40,6 @@ using namespace ckpt::models;
 
 namespace
 {
-
-bool openPathAndSettle(MainWindow& w, const QString& path)
-{
-    QSignalSpy shown(&w, &MainWindow::documentShown);
-    QSignalSpy ranked(&w, &MainWindow::rankingShown);
-    QSignalSpy matched(&w, &MainWindow::matchShown);
-    w.openFile(path);
-    if (!shown.wait(30000)) return false;
-    if (!w.document()->mainWeightSet()) return true;
-    if (ranked.isEmpty() && !ranked.wait(30000)) return false;
-    return w.architectureSpec().isEmpty() || !matched.isEmpty() || matched.wait(30000);
-}
 
 bool waitForHealth(MainWindow& w)
 {
@@ -128,7 +117,7 @@ print("JSON:" + json.dumps({k: [str(v.dtype).replace("torch.", ""), list(v.shape
     MainWindow w;
     w.resize(1240, 760);
     w.show();
-    QVERIFY(openPathAndSettle(w, file));
+    QVERIFY(testing::openAndSettle(w, file));
     QVERIFY(w.viewSwitch()->isVisibleTo(&w));
     QCOMPARE(w.viewSwitch()->currentText(), QStringLiteral("Weights"));
     QCOMPARE(w.treeModel()->tree()->view(), TreeView::Weights);
@@ -170,14 +159,14 @@ print("JSON:" + json.dumps({k: [str(v.dtype).replace("torch.", ""), list(v.shape
     // Remembered for the session: a new window opens the same file on the Python objects.
     MainWindow second;
     second.show();
-    QVERIFY(openPathAndSettle(second, file));
+    QVERIFY(testing::openAndSettle(second, file));
     QCOMPARE(second.treeModel()->tree()->view(), TreeView::PythonObjects);
     second.setTreeView(TreeView::Weights); // back to the default for the other tests
     QVERIFY(QSignalSpy(&second, &MainWindow::matchShown).wait(30000));
     QCOMPARE(second.treeModel()->tree()->view(), TreeView::Weights);
 
     // A state dict has one view: no switch.
-    QVERIFY(openPathAndSettle(w, testing::guiFixture(QStringLiteral("resnet18_sd.pth"))));
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("resnet18_sd.pth"))));
     QVERIFY(!w.viewSwitch()->isVisibleTo(&w));
 }
 
@@ -260,7 +249,7 @@ print("JSON:" + json.dumps(counts))
              QStringLiteral("1 -Inf"));
 
     // A clean file (torchvision resnet18's state dict): every tensor "ok".
-    QVERIFY(openPathAndSettle(w, testing::guiFixture(QStringLiteral("resnet18_sd.pth"))));
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("resnet18_sd.pth"))));
     QVERIFY(waitForHealth(w));
     QCOMPARE(w.healthStatusText(), QStringLiteral("no NaN/Inf"));
     QCOMPARE(cell(w.treeModel()->index(0, 0), CheckpointTreeModel::HealthColumn), QStringLiteral("ok"));
@@ -326,7 +315,7 @@ void TestViewsAndHealth::currentRowStaysInViewAfterCtrlEnd()
     w.resize(1024, 700);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QVERIFY(openPathAndSettle(w, testing::guiFixture(QStringLiteral("resnet18_sd.pth"))));
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("resnet18_sd.pth"))));
     QTreeView* tree = w.treeView();
     tree->expandAll();
     tree->setFocus();
@@ -367,7 +356,7 @@ void TestViewsAndHealth::layoutOptionsAndStateDictPlaceReadWell()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openPathAndSettle(w, testing::guiFixture(QStringLiteral("resnet18_dp.pth"))));
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("resnet18_dp.pth"))));
     RenamePreviewDialog* preview = w.openFixPrefixes();
     QVERIFY(preview);
     // The state dict is the file's top-level object: its path is empty, which used to read "at  of".
@@ -393,7 +382,7 @@ void TestViewsAndHealth::layoutOptionsAndStateDictPlaceReadWell()
     QCOMPARE(exportLayouts.size(), 3);
 
     // A state dict inside a training checkpoint is named by its place in the file.
-    QVERIFY(openPathAndSettle(w, testing::guiFixture(QStringLiteral("train_adam.pth"))));
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("train_adam.pth"))));
     preview = w.openFixPrefixes();
     QVERIFY(preview);
     const QString nested = preview->findChild<QLabel*>(QStringLiteral("ruleLabel"))->text();

@@ -25,6 +25,7 @@
 #include "models/formatting.h"
 #include "models/modelroles.h"
 #include "models/statuscolors.h"
+#include "settle.h"
 #include "support/guifixtures.h"
 
 using namespace ckpt;
@@ -33,18 +34,6 @@ using namespace ckpt::models;
 
 namespace
 {
-
-bool openAndSettle(MainWindow& w, const QString& file)
-{
-    QSignalSpy shown(&w, &MainWindow::documentShown);
-    QSignalSpy ranked(&w, &MainWindow::rankingShown);
-    QSignalSpy matched(&w, &MainWindow::matchShown);
-    w.openFile(testing::guiFixture(file));
-    if (!shown.wait(30000)) return false;
-    if (!w.document()->mainWeightSet()) return true;
-    if (ranked.isEmpty() && !ranked.wait(30000)) return false;
-    return w.architectureSpec().isEmpty() || !matched.isEmpty() || matched.wait(30000);
-}
 
 QModelIndex findKey(const QAbstractItemModel* m, const QString& key, const QModelIndex& parent = {})
 {
@@ -100,7 +89,7 @@ void TestWindowMinors::currentRowSurvivesTheFilter()
     MainWindow w;
     w.resize(1024, 700);
     w.show();
-    QVERIFY(openAndSettle(w, QStringLiteral("resnet18_sd.pth")));
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("resnet18_sd.pth"))));
     QTreeView* tree = w.treeView();
     tree->expandAll(); // every row shown: the one chosen below is far under the first screen
     const QModelIndex deep = findKey(tree->model(), QStringLiteral("layer4.1.bn2.running_var"));
@@ -121,7 +110,7 @@ void TestWindowMinors::compareWithStartsInTheOpenFilesFolder()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndSettle(w, QStringLiteral("small_before.pth")));
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("small_before.pth"))));
     QString seen;
     QTimer poll;
     connect(&poll, &QTimer::timeout, [&] {
@@ -140,7 +129,7 @@ void TestWindowMinors::openResultOpensANewWindow()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndSettle(w, QStringLiteral("small_before.pth")));
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("small_before.pth"))));
     const CheckpointPtr input = w.document();
     w.findChild<QAction*>(QStringLiteral("actionExport"))->trigger();
     auto* dialog = w.findChild<ExportDialog*>();
@@ -168,7 +157,7 @@ void TestWindowMinors::remapOffersAGpuWithoutOne()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndSettle(w, QStringLiteral("small_before.pth"))); // every storage on cpu
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("small_before.pth")))); // every storage on cpu
     w.findChild<QAction*>(QStringLiteral("actionExport"))->trigger();
     auto* dialog = w.findChild<ExportDialog*>();
     QVERIFY(dialog);
@@ -229,7 +218,7 @@ void TestWindowMinors::statusBarSummarisesLocationsAndShardSizes()
     MainWindow w;
     w.show();
     // Locations as torch recorded them (the fixture's truth file): every one with its count.
-    QVERIFY(openAndSettle(w, QStringLiteral("cuda_tagged.pth")));
+    QVERIFY(testing::openAndSettle(w, testing::guiFixture(QStringLiteral("cuda_tagged.pth"))));
     const nlohmann::json truth = testing::guiTruth(QStringLiteral("cuda_tagged"));
     QVERIFY(truth.is_object());
     std::map<std::string, int> counts;
@@ -242,7 +231,8 @@ void TestWindowMinors::statusBarSummarisesLocationsAndShardSizes()
             qPrintable(w.statusSummaryText()));
 
     // A sharded set's size is every file of it (the file system's sizes), not the index alone.
-    QVERIFY(openAndSettle(w, QStringLiteral("sharded_safetensors/model.safetensors.index.json")));
+    QVERIFY(testing::openAndSettle(
+        w, testing::guiFixture(QStringLiteral("sharded_safetensors/model.safetensors.index.json"))));
     uint64_t total = 0;
     for (const QFileInfo& f :
          QDir(testing::guiFixture(QStringLiteral("sharded_safetensors"))).entryInfoList(QDir::Files))
